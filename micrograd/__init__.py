@@ -1,0 +1,19 @@
+"""micrograd-lab: a scalar autograd engine and the small neural-network library built on it."""
+
+from .engine import Constant, Value, is_grad_enabled, no_grad, scope, topological_order
+from .gradcheck import GradcheckReport, gradcheck
+from .nn import Parameter, manual_seed
+
+__all__ = [
+    "Constant",
+    "GradcheckReport",
+    "Parameter",
+    "Value",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "scope",
+    "topological_order",
+]
+__version__ = "0.1.0"

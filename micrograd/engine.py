@@ -1,0 +1,417 @@
+"""The scalar autograd engine: `Value` records each operation into a graph, `backward()` runs the
+chain rule over that graph in reverse topological order.
+
+Design notes, for the reader who compares this with Karpathy's micrograd:
+- A node holds its operands (`children`) and the name of its op; the derivative rules live once,
+  in `micrograd.ops`. There are no per-node closures, so no node refers to itself and the graph is
+  freed by reference counting the moment it is dropped: Python's cycle collector never has work.
+- Nothing walks the graph recursively: `topological_order` keeps its own stack, so a chain of a
+  million nodes needs no special recursion limit. Copying and pickling go through a flat list.
+- `backward()` follows PyTorch: leaves accumulate gradients across calls until `zero_grad()`,
+  while every intermediate node shows the gradient of the latest pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from typing import Any, Iterator
+
+from .ops import FLOATS, OPS, Op
+
+_grad_enabled = True  # switched off by `no_grad()`
+_scope = ""  # the dotted name set by `scope()`, recorded on every new node
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Operations inside build no graph: for parameter updates and inference, as in PyTorch."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _grad_enabled
+
+
+class scope:
+    """Name the nodes built inside, so a drawing can group them (`with scope("L1.N0"): ...`).
+
+    Scopes nest with dots: `scope("model")` around `scope("L1")` gives "model.L1".
+    (A class rather than a generator: every neuron enters one on every call.)
+    """
+
+    __slots__ = ("name", "_previous")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"scope name must be a non-empty string, got {name!r:.60}")
+        self.name = name
+
+    def __enter__(self) -> None:
+        global _scope
+        self._previous = _scope
+        _scope = f"{_scope}.{self.name}" if _scope else self.name
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _scope
+        _scope = self._previous
+
+
+def _to_float(data: Any) -> float:
+    """The one conversion of user numbers: ints and NumPy scalars become floats, nothing else."""
+    if isinstance(data, float):
+        return float(data)
+    if isinstance(data, numbers.Real) and not isinstance(data, bool) and type(data).__name__ != "bool_":
+        return float(data)
+    raise TypeError(
+        f"Value needs a real number (int or float), got {type(data).__name__}: {data!r:.60}"
+    )
+
+
+def _name(node: Value) -> str:
+    return f" (node '{node.label}')" if node.label else ""
+
+
+class Value:
+    """A scalar in the computation graph: its value (`data`), the gradient of the last
+    `backward()` with respect to it (`grad`), and how it was made (`op`, `children`)."""
+
+    # Operands sit in two slots rather than a tuple: one object per node instead of two halves
+    # the work of allocation and of Python's garbage collector, which is most of a step's cost.
+    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "arg", "scope")
+    __array_ufunc__ = None  # makes NumPy scalars defer to Value's reflected operators
+
+    data: float
+    grad: float
+    label: str
+    op: str  # the op's name in micrograd.ops.OPS ("+", "tanh", ...), "" for a leaf
+    _x: Value | None  # the first operand (None for a leaf)
+    _y: Value | None  # the second operand of a binary op
+    arg: float | None  # the constant parameter of `x ** n`, `leaky_relu`, `elu`; else None
+    scope: str  # the `scope()` the node was built in, "" outside any
+
+    def __init__(
+        self,
+        data: float,
+        label: str = "",
+        _children: tuple[Value, ...] = (),
+        _op: str = "",
+        _arg: float | None = None,
+    ) -> None:
+        self.data = data if type(data) is float else _to_float(data)
+        self.grad = 0.0
+        if type(label) is not str:
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r:.60}")
+        self.label = label
+        if len(_children) > 2:
+            raise ValueError(f"a node has at most two operands, got {len(_children)}")
+        self._x = _children[0] if _children else None
+        self._y = _children[1] if len(_children) == 2 else None
+        self.op = _op
+        self.arg = _arg
+        self.scope = _scope
+
+    @property
+    def children(self) -> tuple[Value, ...]:
+        """The operands, in order: `a * a` has (a, a); a leaf has ()."""
+        x, y = self._x, self._y
+        return () if x is None else (x,) if y is None else (x, y)
+
+    # -- building the graph -------------------------------------------------------------------
+    # Each operator computes its op's forward function from micrograd.ops and records the result.
+    # `+ - *` are spelled out instead of going through `_apply`, with their one-symbol forward
+    # written in place: they are most of every graph, so this is the hot path of training.
+
+    def _apply(self, op: Op, other: Value | None = None, arg: float | None = None) -> Value:
+        """Compute `op` on this node (and `other`) and record the result as a new node."""
+        x = self.data
+        y = other.data if other is not None else arg
+        if op.domain is not None and not op.domain(FLOATS, x, y):
+            raise _domain_error(op, self, other, arg)
+        out = op.forward(FLOATS, x, y)
+        if not _grad_enabled:
+            return _node(out, None, None, "", None)
+        return _node(out, self, other, op.name, arg)
+
+    def __add__(self, other: Value | float) -> Value:
+        if not isinstance(other, Value):
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        out = self.data + other.data
+        return _node(out, self, other, "+", None) if _grad_enabled else _node(out, None, None, "", None)
+
+    def __radd__(self, other: float) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else other.__add__(self)
+
+    def __sub__(self, other: Value | float) -> Value:
+        if not isinstance(other, Value):
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        out = self.data - other.data
+        return _node(out, self, other, "-", None) if _grad_enabled else _node(out, None, None, "", None)
+
+    def __rsub__(self, other: float) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else other.__sub__(self)
+
+    def __mul__(self, other: Value | float) -> Value:
+        if not isinstance(other, Value):
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        out = self.data * other.data
+        return _node(out, self, other, "*", None) if _grad_enabled else _node(out, None, None, "", None)
+
+    def __rmul__(self, other: float) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else other.__mul__(self)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else self._apply(_DIV, other)
+
+    def __rtruediv__(self, other: float) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else other._apply(_DIV, self)
+
+    def __pow__(self, exponent: Value | float) -> Value:
+        if isinstance(exponent, Value):
+            return self._apply(_POW, exponent)
+        try:
+            n = _to_float(exponent)
+        except TypeError:
+            return NotImplemented
+        return self._apply(_POW_CONST, arg=n)
+
+    def __rpow__(self, base: float) -> Value:
+        base_value = _operand(base)
+        return NotImplemented if base_value is None else base_value._apply(_POW, self)
+
+    def __neg__(self) -> Value:
+        return self._apply(_NEG)
+
+    def __abs__(self) -> Value:
+        return self._apply(_ABS)
+
+    def exp(self) -> Value:
+        return self._apply(_EXP)
+
+    def log(self) -> Value:
+        """Natural logarithm."""
+        return self._apply(_LOG)
+
+    def sqrt(self) -> Value:
+        return self._apply(_SQRT)
+
+    def sin(self) -> Value:
+        return self._apply(_SIN)
+
+    def cos(self) -> Value:
+        return self._apply(_COS)
+
+    def tanh(self) -> Value:
+        return self._apply(_TANH)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), computed without overflow for any finite x."""
+        return self._apply(_SIGMOID)
+
+    def relu(self) -> Value:
+        return self._apply(_RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        return self._apply(_LEAKY_RELU, arg=_to_float(slope))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        return self._apply(_ELU, arg=_to_float(alpha))
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), computed without overflow for any finite x."""
+        return self._apply(_SOFTPLUS)
+
+    def abs(self) -> Value:
+        return self._apply(_ABS)
+
+    # -- the chain rule -------------------------------------------------------------------------
+
+    def local_grads(self) -> tuple[float, ...]:
+        """∂self/∂child for each child, in `children` order (empty for a leaf).
+
+        The single source of every derivative: `backward()` multiplies by these, and the
+        visualizer writes them on the edges.
+        """
+        x, y = self._x, self._y
+        if x is None:
+            return ()
+        return _DERIVATIVES[self.op](FLOATS, self.data, x.data, self.arg if y is None else y.data)
+
+    def backward(self) -> None:
+        """Set `grad` on every node to ∂self/∂node.
+
+        Leaves accumulate across calls (call `zero_grad()` between steps, as in PyTorch);
+        intermediate nodes are reset, so they show this pass's gradient.
+        """
+        order = topological_order(self)
+        for node in order:
+            if node._x is not None:
+                node.grad = 0.0
+        self.grad = 1.0 if self._x is not None else self.grad + 1.0
+        for node in reversed(order):  # the chain rule: each child gets local × upstream
+            x = node._x
+            if x is not None:
+                grad = node.grad
+                y = node._y
+                if y is None:
+                    (dx,) = node.local_grads()
+                    x.grad += dx * grad
+                else:
+                    dx, dy = node.local_grads()
+                    x.grad += dx * grad
+                    y.grad += dy * grad
+
+    def zero_grad(self) -> None:
+        """Set the gradient of this node and of every node below it to 0."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __reduce__(self) -> tuple:
+        # Pickling and deepcopy would otherwise recurse once per graph level.
+        return (_rebuild, (_flatten(self),))
+
+
+_new_object = object.__new__
+
+
+def _node(data: float, x: Value | None, y: Value | None, op: str, arg: float | None) -> Value:
+    """Make a node from an op's result: `Value.__init__` without the checks of user input."""
+    node = _new_object(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._x = x
+    node._y = y
+    node.op = op
+    node.arg = arg
+    node.scope = _scope
+    return node
+
+
+def _operand(x: Any) -> Value | None:
+    """A Value operand as is; a number as a constant leaf; anything else None (NotImplemented)."""
+    if isinstance(x, Value):
+        return x
+    try:
+        return Constant(_to_float(x))
+    except TypeError:
+        return None
+
+
+class Constant(Value):
+    """A leaf made from a plain number in an expression, such as the 2 in `d ** 2 / 2`."""
+
+    __slots__ = ()
+
+    def __init__(self, data: float) -> None:
+        super().__init__(data, _format_number(data))
+
+
+def _format_number(x: float) -> str:
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> Exception:
+    if op.name == "/":
+        return ZeroDivisionError(
+            f"division by zero in a / b: a = {x.data!r}{_name(x)}, b = {other.data!r}{_name(other)}"
+        )
+    if op.name in ("**", "pow"):
+        exponent = other.data if other is not None else arg
+        where = _name(x) + (_name(other) if other is not None else "")
+        base = f"({x.data!r})" if x.data < 0 else repr(x.data)
+        return ValueError(f"{base} ** {exponent!r} is undefined{where}: {op.domain_rule}")
+    return ValueError(f"{op.name}({x.data!r}) is undefined{_name(x)}: {op.domain_rule}")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from `root`, each after all of its children (root last).
+
+    Depth-first with an explicit stack, visiting children in operand order, so the order is the
+    same on every run and a graph of any depth works.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()  # Values hash by identity
+    stack: list[Value | None] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:  # the marker pushed below: the next node's children are all done
+            order.append(stack.pop())
+        elif node not in seen:
+            seen.add(node)
+            x, y = node._x, node._y
+            if x is None:  # a leaf is done at once
+                order.append(node)
+                continue
+            stack.append(node)
+            stack.append(None)
+            if y is not None and y not in seen:  # pushed last-first: the first operand goes first
+                stack.append(y)
+            if x not in seen:
+                stack.append(x)
+    return order
+
+
+def _flatten(root: Value) -> list[tuple]:
+    """The graph as a list of plain records, children given by index: for pickle and deepcopy."""
+    order = topological_order(root)
+    index = {id(node): i for i, node in enumerate(order)}
+    return [
+        (
+            type(node) is Constant,
+            node.data,
+            node.grad,
+            node.label,
+            node.op,
+            tuple(index[id(c)] for c in node.children),
+            node.arg,
+            node.scope,
+        )
+        for node in order
+    ]
+
+
+def _rebuild(records: list[tuple]) -> Value:
+    nodes: list[Value] = []
+    for is_constant, data, grad, label, op, children, arg, node_scope in records:
+        node = Constant(data) if is_constant else Value(data, label, tuple(nodes[i] for i in children), op, arg)
+        node.grad, node.label, node.scope = grad, label, node_scope
+        nodes.append(node)
+    return nodes[-1]
+
+
+_DIV = OPS["/"]
+_DERIVATIVES = {name: op.derivatives for name, op in OPS.items()}
+_POW, _POW_CONST, _NEG = OPS["pow"], OPS["**"], OPS["neg"]
+_EXP, _LOG, _SQRT, _SIN, _COS = OPS["exp"], OPS["log"], OPS["sqrt"], OPS["sin"], OPS["cos"]
+_TANH, _SIGMOID, _RELU, _LEAKY_RELU = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["leaky_relu"]
+_ELU, _SOFTPLUS, _ABS = OPS["elu"], OPS["softplus"], OPS["abs"]

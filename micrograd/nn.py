@@ -1,0 +1,221 @@
+"""Neurons, layers and multi-layer perceptrons built from `Value`s, in micrograd's style.
+
+Every parameter is a `Parameter` with a readable label (`L1.N0.w2`), and every node a neuron
+builds is recorded under the neuron's scope, so a drawing can group and name them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable, Sequence, Union
+
+from .engine import Value, scope
+
+Number = Union[int, float]
+Seed = Union[int, random.Random, None]
+
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "linear": lambda v: v,
+    "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,
+    "elu": Value.elu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+}
+
+INITS = ("uniform", "normal", "xavier", "he")
+
+# Models built without a seed draw from this generator: a program gives the same numbers on
+# every run, and two models in one program still differ. `manual_seed` restarts it.
+_default_rng = random.Random(0)
+
+
+def manual_seed(seed: int) -> None:
+    """Restart the generator used by models built without `seed=`, as `torch.manual_seed` does."""
+    _default_rng.seed(seed)
+
+
+def _rng(seed: Seed) -> random.Random:
+    if seed is None:
+        return _default_rng
+    if isinstance(seed, random.Random):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r:.60}")
+    return random.Random(seed)
+
+
+def _check_activation(name: str) -> Callable[[Value], Value]:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+def _check_size(what: str, n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r:.60}")
+    return n
+
+
+def _initial_weight(init: str, rng: random.Random, fan_in: int, fan_out: int) -> float:
+    if init == "uniform":  # micrograd's U(-1, 1)
+        return rng.uniform(-1.0, 1.0)
+    if init == "normal":  # N(0, 1)
+        return rng.gauss(0.0, 1.0)
+    if init == "xavier":  # Glorot & Bengio (2010), uniform: keeps the variance of activations
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit)
+    if init == "he":  # He et al. (2015), normal: the same for ReLU layers
+        return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+    raise ValueError(f"unknown init {init!r}; choose one of: {', '.join(INITS)}")
+
+
+class Parameter(Value):
+    """A leaf the model learns (a weight or a bias), as opposed to an input or a constant."""
+
+    __slots__ = ()
+
+
+class Module:
+    """Anything with parameters: a neuron, a layer, a model."""
+
+    def parameters(self) -> list[Parameter]:
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0, before the next `backward()`."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """activation(w · x + b): one weight per input and a bias."""
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        *,
+        init: str = "uniform",
+        seed: Seed = None,
+        name: str = "N",
+        fan_out: int = 1,
+    ) -> None:
+        _check_size("nin", nin)
+        self.activation = activation
+        self._activate = _check_activation(activation)
+        self.name = name
+        rng = _rng(seed)
+        self.w = [Parameter(_initial_weight(init, rng, nin, fan_out), f"{name}.w{i}") for i in range(nin)]
+        self.b = Parameter(0.0, f"{name}.b")
+
+    def __call__(self, x: Sequence[Value | Number]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"{self.name} expects {len(self.w)} inputs, got {len(x)}")
+        with scope(self.name):
+            # b + w0·x0 + w1·x1 + ..., summed in micrograd's order
+            total = self.b
+            for wi, xi in zip(self.w, x):
+                total = total + wi * xi
+            return self._activate(total)
+
+    def parameters(self) -> list[Parameter]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same inputs; calling it returns a list of `nout` Values."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        *,
+        init: str = "uniform",
+        seed: Seed = None,
+        name: str = "L",
+    ) -> None:
+        _check_size("nin", nin)
+        _check_size("nout", nout)
+        rng = _rng(seed)
+        self.name = name
+        self.neurons = [
+            Neuron(nin, activation, init=init, seed=rng, name=f"{name}.N{i}", fan_out=nout)
+            for i in range(nout)
+        ]
+
+    def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
+        return [neuron(x) for neuron in self.neurons]
+
+    def parameters(self) -> list[Parameter]:
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    @property
+    def nin(self) -> int:
+        return len(self.neurons[0].w)
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {len(self.neurons)}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `MLP(3, [4, 4, 1])` has layers L1 (3→4), L2 (4→4), L3 (4→1).
+
+    Hidden layers use `activation`, the last layer `output_activation` (linear by default, as in
+    micrograd). Calling it returns a single Value when the last layer has one neuron.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        *,
+        init: str = "uniform",
+        seed: Seed = None,
+    ) -> None:
+        _check_size("nin", nin)
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1])")
+        _check_activation(activation)
+        _check_activation(output_activation)
+        rng = _rng(seed)
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation if i < len(nouts) - 1 else output_activation,
+                init=init,
+                seed=rng,
+                name=f"L{i + 1}",
+            )
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Parameter]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        shape = " → ".join(
+            [str(self.layers[0].nin)] + [f"{len(layer.neurons)} {layer.activation}" for layer in self.layers]
+        )
+        return f"MLP({shape}; {len(self.parameters())} parameters)"
+
+
+__all__ = ["ACTIVATIONS", "INITS", "Layer", "MLP", "Module", "Neuron", "Parameter", "manual_seed"]

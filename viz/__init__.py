@@ -1,0 +1,1 @@
+"""Draw and explain micrograd graphs (see the visualizer issue: this package is filled in there)."""
