@@ -68,7 +68,12 @@ def _to_float(data: Any) -> float:
     if isinstance(data, float):
         return float(data)
     if isinstance(data, numbers.Real) and not isinstance(data, bool) and type(data).__name__ != "bool_":
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond 1.8e308; its repr may be too long to print
+            raise OverflowError(
+                f"Value needs a number that fits in a float (|x| < 1.8e308), got a larger {type(data).__name__}"
+            ) from None
     raise TypeError(
         f"Value needs a real number (int or float), got {type(data).__name__}: {data!r:.60}"
     )
@@ -261,10 +266,14 @@ class Value:
         intermediate nodes are reset, so they show this pass's gradient.
         """
         order = topological_order(self)
+        # Like PyTorch, sum this pass's gradient on its own and then add what the leaves held:
+        # adding each path's term onto the old total would round differently (2 calls != 2×).
+        earlier = []
         for node in order:
-            if node._x is not None:
-                node.grad = 0.0
-        self.grad = 1.0 if self._x is not None else self.grad + 1.0
+            if node._x is None and node.grad:
+                earlier.append((node, node.grad))
+            node.grad = 0.0
+        self.grad = 1.0
         for node in reversed(order):  # the chain rule: each child gets local × upstream
             x = node._x
             if x is not None:
@@ -277,6 +286,8 @@ class Value:
                     dx, dy = node.local_grads()
                     x.grad += dx * grad
                     y.grad += dy * grad
+        for leaf, grad in earlier:
+            leaf.grad += grad
 
     def zero_grad(self) -> None:
         """Set the gradient of this node and of every node below it to 0."""
@@ -333,6 +344,7 @@ class Constant(Value):
     __slots__ = ()
 
     def __init__(self, data: float) -> None:
+        data = _to_float(data)
         super().__init__(data, _format_number(data))
 
 
@@ -348,7 +360,7 @@ def _domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> E
     if op.name in ("**", "pow"):
         exponent = other.data if other is not None else arg
         where = _name(x) + (_name(other) if other is not None else "")
-        base = f"({x.data!r})" if x.data < 0 else repr(x.data)
+        base = f"({x.data!r})" if repr(x.data).startswith("-") else repr(x.data)  # also -0.0
         return ValueError(f"{base} ** {exponent!r} is undefined{where}: {op.domain_rule}")
     return ValueError(f"{op.name}({x.data!r}) is undefined{_name(x)}: {op.domain_rule}")
 
@@ -387,7 +399,7 @@ def _flatten(root: Value) -> list[tuple]:
     index = {id(node): i for i, node in enumerate(order)}
     return [
         (
-            type(node) is Constant,
+            type(node),  # Value, Constant or a subclass such as nn.Parameter
             node.data,
             node.grad,
             node.label,
@@ -402,8 +414,8 @@ def _flatten(root: Value) -> list[tuple]:
 
 def _rebuild(records: list[tuple]) -> Value:
     nodes: list[Value] = []
-    for is_constant, data, grad, label, op, children, arg, node_scope in records:
-        node = Constant(data) if is_constant else Value(data, label, tuple(nodes[i] for i in children), op, arg)
+    for cls, data, grad, label, op, children, arg, node_scope in records:
+        node = Constant(data) if cls is Constant else cls(data, label, tuple(nodes[i] for i in children), op, arg)
         node.grad, node.label, node.scope = grad, label, node_scope
         nodes.append(node)
     return nodes[-1]

@@ -6,6 +6,7 @@ builds is recorded under the neuron's scope, so a drawing can group and name the
 
 from __future__ import annotations
 
+import collections.abc
 import math
 import random
 from typing import Callable, Sequence, Union
@@ -185,8 +186,8 @@ class MLP(Module):
         seed: Seed = None,
     ) -> None:
         _check_size("nin", nin)
-        if not nouts:
-            raise ValueError("nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1])")
+        if not isinstance(nouts, collections.abc.Sequence) or isinstance(nouts, str) or not nouts:
+            raise ValueError(f"nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1]); got {nouts!r:.60}")
         _check_activation(activation)
         _check_activation(output_activation)
         rng = _rng(seed)

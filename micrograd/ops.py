@@ -38,8 +38,12 @@ class _FloatMath:
     cos = staticmethod(math.cos)
     tanh = staticmethod(math.tanh)
     abs = staticmethod(abs)
-    floor = staticmethod(math.floor)
     isfinite = staticmethod(math.isfinite)
+
+    @staticmethod
+    def floor(x: float) -> float:
+        """A float, as in NumPy: floor(inf) is inf and floor(nan) is nan, not an exception."""
+        return float(math.floor(x)) if math.isfinite(x) else x
 
     @staticmethod
     def exp(x: float) -> float:
@@ -131,7 +135,8 @@ OPS: dict[str, Op] = {
             "/",
             2,
             lambda xp, x, y: x / y,
-            lambda xp, out, x, y: (1.0 / y, -x / (y * y)),
+            # ∂/∂y = -(x/y)/y, as PyTorch computes it: -x/(y*y) fails when y*y underflows to 0.
+            lambda xp, out, x, y: (1.0 / y, -out / y),
             lambda xp, x, y: y != 0,
             "the divisor must not be zero",
         ),
