@@ -2,15 +2,19 @@
 
 from .engine import Constant, Value, is_grad_enabled, no_grad, scope, topological_order
 from .gradcheck import GradcheckReport, gradcheck
-from .nn import Parameter, manual_seed
+from .nn import Dense, Dropout, Parameter, Sequential, load_model, manual_seed
 
 __all__ = [
     "Constant",
+    "Dense",
+    "Dropout",
     "GradcheckReport",
     "Parameter",
+    "Sequential",
     "Value",
     "gradcheck",
     "is_grad_enabled",
+    "load_model",
     "manual_seed",
     "no_grad",
     "scope",

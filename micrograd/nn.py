@@ -219,4 +219,21 @@ class MLP(Module):
         return f"MLP({shape}; {len(self.parameters())} parameters)"
 
 
-__all__ = ["ACTIVATIONS", "INITS", "Layer", "MLP", "Module", "Neuron", "Parameter", "manual_seed"]
+# The Keras-style model lives in its own module; it is built on the classes above.
+from .saving import load_model  # noqa: E402
+from .sequential import Dense, Dropout, Sequential  # noqa: E402
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "Dense",
+    "Dropout",
+    "Layer",
+    "MLP",
+    "Module",
+    "Neuron",
+    "Parameter",
+    "Sequential",
+    "load_model",
+    "manual_seed",
+]

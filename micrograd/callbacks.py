@@ -1,0 +1,151 @@
+"""Callbacks: code that `Sequential.fit` runs at fixed points of training, as in Keras.
+
+`fit` calls, in this order: `on_train_begin`, then per epoch `on_epoch_begin`, `on_batch_end` after
+every optimizer step, `on_epoch_end` with the epoch's figures (`logs`: "loss", the metrics,
+"val_loss", ...), and finally `on_train_end`. A callback stops training by setting
+`model.stop_training = True`. Epochs are counted from 0, as in Keras.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+Logs = dict[str, float]
+
+
+class Callback:
+    """Does nothing at every hook: subclasses override the hooks they need."""
+
+    model: Any = None  # the Sequential being trained, set by `fit` before `on_train_begin`
+    params: dict[str, Any] = {}  # set by `fit`: "epochs", "steps" (batches per epoch), "log_names"
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        pass
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        pass
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        pass
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        pass
+
+
+class History(Callback):
+    """The per-epoch figures of a `fit`: `history["loss"][e]` is epoch e's mean training loss.
+
+    `fit` returns one. Keys: "loss", each metric ("accuracy"), and with validation data
+    "val_loss", "val_accuracy"; `epoch` lists the epochs that ran (0-based).
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.params: dict[str, Any] = {}
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.history = {}
+        self.epoch = []
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        keys = ", ".join(self.history)
+        return f"History({len(self.epoch)} epochs: {keys})"
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+
+    "Stop training before we have a chance to overfit" (course slides). `mode` "auto" minimises
+    losses and errors and maximises accuracies. With `restore_best_weights=True` the model ends
+    with the weights of its best epoch, whether training stopped early or ran all its epochs.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        mode: str = "auto",
+    ) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r:.60}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not min_delta >= 0:
+            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r:.60}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r:.60}")
+        if mode == "auto":
+            mode = "max" if monitor.removeprefix("val_") in ("accuracy", "acc") else "min"
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.restore_best_weights = restore_best_weights
+        self.mode = mode
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = -1
+        self.best_weights: list[float] | None = None
+        self.wait = 0
+        self.stopped_epoch: int | None = None  # the epoch after which training stopped, if it did
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Start afresh; raise before any step when `monitor` is not a figure this `fit` logs."""
+        self._reset()
+        log_names = self.params.get("log_names", [])
+        if self.monitor not in log_names:
+            hint = " (pass validation_data or validation_split to fit)" if self.monitor.startswith("val_") else ""
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which this fit does not log{hint}; "
+                f"it logs: {', '.join(log_names)}"
+            )
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        value = (logs or {})[self.monitor]
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:  # `patience` epochs in a row without improvement
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class LearningRateScheduler(Callback):
+    """Advance a learning-rate schedule (`micrograd.optim.StepDecay`, ...) once at the end of each epoch."""
+
+    def __init__(self, schedule: Any) -> None:
+        if not callable(getattr(schedule, "step", None)):
+            raise ValueError(f"LearningRateScheduler needs a schedule with a step() method, got {schedule!r:.60}")
+        self.schedule = schedule
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.schedule.step()
+
+
+__all__ = ["Callback", "EarlyStopping", "History", "LearningRateScheduler"]
