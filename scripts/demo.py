@@ -1,14 +1,20 @@
-"""The main job: the course's worked examples, computed and checked, then networks trained.
+"""The main job: the course's worked examples, computed, checked and drawn, then networks trained.
 
-Run through `bash scripts/run-demo.sh`, which installs what this needs first.
+Run through `bash scripts/run-demo.sh`, which installs what this needs first. Pictures go to out/.
 """
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from micrograd import Value, gradcheck
-from micrograd.nn import MLP
+from micrograd.datasets import make_moons
+from micrograd.nn import MLP, Dense, Sequential
+from micrograd.optim import Adam
+from viz import plot_decision_boundary, save
+
+OUT = Path(__file__).resolve().parent.parent / "out"
 
 
 def worked_example() -> Value:
@@ -53,10 +59,32 @@ def xor() -> None:
     print(f"  accuracy {correct}/{len(X)}")
 
 
+def two_moons() -> None:
+    """The Keras way (course slides, seed 002/003): Sequential, compile, fit, on two moons."""
+    X, y = make_moons(200, noise=0.1, seed=0)
+    model = Sequential(
+        [Dense(16, activation="relu"), Dense(16, activation="relu"), Dense(1, activation="sigmoid")],
+        input_dim=2,
+        seed=0,
+    )
+    print("\nTwo moons, 200 points")
+    model.summary()
+    model.compile(loss="binary_crossentropy", optimizer=Adam(lr=0.05), metrics=["accuracy"])
+    model.fit(X, y, epochs=20, batch_size=32, validation_split=0.2, seed=0, verbose=0)
+    loss, accuracy = model.evaluate(X, y)
+    print(f"  after 20 epochs: loss {loss:.4f}, accuracy {accuracy:.1%}")
+    plot_decision_boundary(model, X, y, path=OUT / "moons_decision_boundary.png")
+    print(f"  wrote {OUT.name}/moons_decision_boundary.png")
+
+
 def main() -> None:
     random.seed(0)
-    worked_example()
+    OUT.mkdir(exist_ok=True)
+    J = worked_example()
+    save(J, OUT / "worked_example.svg", edge_labels=True)
+    print(f"  wrote {OUT.name}/worked_example.svg")
     xor()
+    two_moons()
 
 
 if __name__ == "__main__":

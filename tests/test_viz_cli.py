@@ -1,0 +1,145 @@
+"""`python -m viz` (the `micrograd-viz` command) end to end, in a subprocess: the printed numbers,
+the file, the options, and one-line refusals (exit status 2, no file, nothing executed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from viz.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+WORKED = ["c = w*x; a = c + b; d = a - y; J = d**2/2", "w=2", "x=-2", "b=8", "y=2"]
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def run(args: list[str], cwd: Path, path: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "viz", *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_worked_example_prints_gradients_and_writes_the_svg(tmp_path: Path) -> None:
+    done = run([*WORKED, "-o", "J.svg"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\n"
+        "wrote J.svg\n"
+    )
+    assert done.stderr == ""
+    texts = [e.text for e in ET.parse(tmp_path / "J.svg").getroot().iter(SVG_TEXT)]
+    for label, data, grad in [("w", "2.0000", "-4.0000"), ("x", "-2.0000", "4.0000"), ("J", "2.0000", "1.0000")]:
+        at = texts.index(label)
+        assert texts[at + 1 : at + 3] == [f"data {data}", f"grad {grad}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["J.svg"]
+
+
+def test_drawing_options_reach_the_drawing(tmp_path: Path) -> None:
+    args = [*WORKED, "-o", "J.dot", "--edge-labels", "--color", "grad", "--rankdir", "TB", "--precision", "2",
+            "--highlight", "x"]
+    done = run(args, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("J = 2.00   dJ/dw = -4.00   dJ/dx = 4.00")
+    dot = (tmp_path / "J.dot").read_text(encoding="utf-8")
+    assert "rankdir=TB" in dot and 'label="∂c/∂w = -2.00"' in dot and "gradient" in dot
+    assert 'label="x | data -2.00 | grad 4.00" color="#e66101"' in dot
+
+
+def test_without_output_only_the_numbers(tmp_path: Path) -> None:
+    done = run(["J = tanh(w*x + b)", "w=0.5", "x=2", "b=-1"], tmp_path)
+    assert (done.returncode, done.stdout) == (0, "J = 0.0000   dJ/dw = 2.0000   dJ/dx = 0.5000   dJ/db = 1.0000\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_undefined_gradient_is_printed_with_a_note(tmp_path: Path) -> None:
+    done = run(["J = x**n", "x=-2", "n=2"], tmp_path)
+    assert done.returncode == 0
+    assert done.stdout == "J = 4.0000   dJ/dx = -4.0000   dJ/dn = nan\n"
+    assert "dJ/dn is nan: the derivative is undefined at this point" in done.stderr
+
+
+HOSTILE = [
+    ["__import__('os').system('touch MARKER')"],
+    ["J = __import__('os').system('touch MARKER')"],
+    ["J = ().__class__"],
+    ["J = x.__dict__", "x=1"],
+    ["J = [x for x in y]", "x=1", "y=2"],
+    ["J = (lambda: __import__('os').system('touch MARKER'))()"],
+    ["(" * 100_000],
+    ["J = x +", "x=1"],
+]
+
+
+@pytest.mark.parametrize("args", HOSTILE, ids=lambda args: args[0][:30])
+def test_hostile_formulas_are_refused_and_nothing_runs(tmp_path: Path, args: list[str]) -> None:
+    done = run([*args, "-o", "out.svg"], tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("micrograd-viz: error: ")
+    assert "Traceback" not in done.stderr
+    assert ("column" in lines[0]) or ("characters long" in lines[0])
+    assert list(tmp_path.iterdir()) == []  # no drawing, no MARKER
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["J = w*x", "w=1"], "missing value for input x: pass x=NUMBER"),
+        (["J = foo(w)", "w=1"], "calling 'foo', which is not one of the functions"),
+        (["J = a*2; a = w", "w=1"], "'a' is used before it is assigned"),
+        (["J = log(w)", "w=-1"], "log(-1.0) is undefined"),
+        (["J = w / (w - w)", "w=1"], "division by zero"),
+        (["J = exp(w)", "w=1000"], "`exp(w)` is inf"),
+        (["J = w*2", "w=abc"], "input w='abc' is not a number"),
+        (["J = w*2", "w"], "'w' is not an input: write NAME=VALUE"),
+        (["J = w*2", "w=1", "w=2"], "input 'w' is given twice"),
+        (["J = w*2", "w=1", "z=3"], "input z=3.0 is not used by the formula"),
+        (["J = w*2", "w=1", "--highlight", "q"], "--highlight 'q': no input or assigned name"),
+        (["J = w*2", "w=1", "--precision", "20"], "--precision 20"),
+    ],
+)
+def test_errors_are_one_line_with_status_2(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run([*args, "-o", "out.svg"], tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("output", "message"), [("J.jpg", "suffix '.jpg'"), ("nowhere/J.svg", "does not exist")])
+def test_bad_output_path_is_refused_before_any_work(tmp_path: Path, output: str, message: str) -> None:
+    done = run([*WORKED, "-o", output], tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert message in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_without_dot_the_error_says_how_to_install(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    done = run([*WORKED, "-o", "J.svg"], tmp_path, path=str(empty))
+    assert done.returncode == 1
+    assert "apt install graphviz" in done.stderr and "brew install graphviz" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "J.svg").exists()
+    # a .dot file needs no Graphviz
+    assert run([*WORKED, "-o", "J.dot"], tmp_path, path=str(empty)).returncode == 0
+
+
+def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*WORKED, "-o", str(tmp_path / "J.png")]) == 0
+    assert (tmp_path / "J.png").read_bytes().startswith(b"\x89PNG")
+    assert main(["J = x.y", "x=1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("J = 2.0000   dJ/dw = -4.0000")
+    assert captured.err.startswith("micrograd-viz: error: column 5: attribute access")
+
+
+def test_help(tmp_path: Path) -> None:
+    done = run(["--help"], tmp_path)
+    assert done.returncode == 0 and "micrograd-viz" in done.stdout and "--edge-labels" in done.stdout

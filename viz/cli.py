@@ -1,0 +1,134 @@
+"""`micrograd-viz` (also `python -m viz`): evaluate a formula, print its gradients, draw it.
+
+    $ micrograd-viz "c = w*x; a = c + b; d = a - y; J = d**2/2" w=2 x=-2 b=8 y=2 -o J.svg
+    J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000
+    wrote J.svg
+
+Exit status: 0 on success, 2 for a formula, input or option that cannot be used (one line on
+stderr, no file written), 1 when the drawing cannot be rendered or written (e.g. no Graphviz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Sequence
+
+from micrograd import Value
+
+from .draw import COLORINGS, RANKDIRS, draw
+from .formula import FUNCTIONS, MAX_LENGTH, Evaluation, FormulaError, evaluate
+from .render import FORMATS, GraphvizNotFoundError, check_path, save
+from .text import format_number
+
+PROG = "micrograd-viz"
+
+
+class _UsageError(Exception):
+    """Bad input on the command line: reported in one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Evaluate a formula with micrograd, print the output and the gradient of every "
+        "input, and draw the computation graph.",
+        epilog=f'example: {PROG} "c = w*x; a = c + b; d = a - y; J = d**2/2" w=2 x=-2 b=8 y=2 -o J.svg  '
+        f"| functions: {', '.join(FUNCTIONS)} (leaky_relu and elu take an optional number: leaky_relu(x, 0.1))",
+    )
+    parser.add_argument("formula", help=f"';'-separated assignments, at most {MAX_LENGTH} characters; "
+                        "the last one is the output")
+    parser.add_argument("inputs", nargs="*", metavar="NAME=VALUE", help="a number for each input of the formula")
+    parser.add_argument("-o", "--output", metavar="PATH", help=f"write the drawing here ({', '.join(FORMATS)})")
+    parser.add_argument("--edge-labels", action="store_true", help="write each local derivative ∂out/∂in on its edge")
+    parser.add_argument("--color", choices=COLORINGS, help="fill boxes by gradient or by role (with a legend)")
+    parser.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="direction of the drawing (default LR)")
+    parser.add_argument("--precision", type=int, default=4, metavar="N", help="digits after the point (default 4)")
+    parser.add_argument("--highlight", action="append", default=[], metavar="NAME",
+                        help="draw this value and its path to the output in orange (repeatable)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_intermixed_args(argv)
+    try:
+        return _run(args)
+    except (_UsageError, FormulaError, ValueError, FileNotFoundError, IsADirectoryError) as error:
+        _fail(str(error))
+        return 2
+    except (GraphvizNotFoundError, RuntimeError, OSError) as error:
+        _fail(str(error))
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not 0 <= args.precision <= 15:
+        raise _UsageError(f"--precision {args.precision}: give a number of digits from 0 to 15")
+    if args.output is not None:
+        check_path(args.output)  # a bad suffix or folder is reported before any work
+    result = evaluate(args.formula, _parse_inputs(args.inputs))
+    highlight = [_named(result, name) for name in args.highlight]
+    result.output.backward()
+    print(_summary(result, args.precision), flush=True)
+    for note in _gradient_notes(result):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    if args.output is not None:
+        graph = draw(result.output, edge_labels=args.edge_labels, color=args.color, rankdir=args.rankdir,
+                     precision=args.precision, highlight=highlight or None)
+        save(graph, args.output)
+        print(f"wrote {args.output}")
+    elif args.highlight or args.edge_labels or args.color:
+        print(f"{PROG}: note: drawing options have no effect without -o PATH", file=sys.stderr)
+    return 0
+
+
+def _parse_inputs(items: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, equals, text = item.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise _UsageError(f"{item!r:.60} is not an input: write NAME=VALUE, e.g. w=2")
+        if name in values:
+            raise _UsageError(f"input {name!r} is given twice")
+        try:
+            value = float(text)
+        except ValueError:
+            raise _UsageError(f"input {name}={text!r:.40} is not a number") from None
+        if not math.isfinite(value):
+            raise _UsageError(f"input {name}={text!r:.40} is not a finite number")
+        values[name] = value
+    return values
+
+
+def _named(result: Evaluation, name: str) -> Value:
+    if name not in result.named:
+        raise _UsageError(f"--highlight {name!r:.40}: no input or assigned name of the formula is called that")
+    return result.named[name]
+
+
+def _gradient_notes(result: Evaluation) -> list[str]:
+    """A gradient may be nan or inf where the derivative is undefined (x**y in y for x < 0, as in
+    PyTorch) or infinite (sqrt at 0): printed as is, with a note so it is never silent."""
+    out = result.name
+    return [
+        f"d{out}/d{name} is {value.grad}: the derivative is {'undefined' if math.isnan(value.grad) else 'infinite'} at this point"
+        for name, value in result.inputs.items()
+        if not math.isfinite(value.grad)
+    ]
+
+
+def _summary(result: Evaluation, precision: int) -> str:
+    out = result.name
+    parts = [f"{out} = {format_number(result.output.data, precision)}"]
+    parts += [f"d{out}/d{name} = {format_number(value.grad, precision)}" for name, value in result.inputs.items()]
+    return "   ".join(parts)
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m viz` goes through viz/__main__.py
+    sys.exit(main())

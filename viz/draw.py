@@ -1,0 +1,341 @@
+"""Draw a micrograd graph: one box per value (label | data | grad), one small node per op.
+
+The drawing is built from `micrograd.topological_order`, so node ids ("v0", "o3", "g1") are
+positions in that walk: the same graph gives byte-identical DOT text on every run, and `a * a`
+draws two edges because each operand slot is an edge. Nothing here computes a derivative:
+edge labels are read from `Value.local_grads()`, the engine's single source of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Union
+
+import graphviz
+
+from micrograd import Constant, Value, topological_order
+
+from . import colors
+from .scopes import COLLAPSE_LEVELS, folders, groups, parent_scope, placement, uses_of, visible_scope
+from .text import format_number, op_symbol, plain_label, record_field, record_label, short_number
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+COLORINGS = ("grad", "role")
+MAX_NODES = 2000  # dot takes about a second per thousand nodes, then grows much faster
+FONT = "Helvetica,Arial,sans-serif"  # a list that SVG viewers and fontconfig both understand
+
+Highlight = Union[Value, Iterable[Value], None]
+
+
+@dataclass(frozen=True)
+class _Style:
+    show_grad: bool
+    edge_labels: bool
+    color: str | None
+    precision: int
+    braces: bool  # record fields run left to right only inside braces when rankdir is LR/RL
+
+
+@dataclass
+class _Item:
+    """One Graphviz node, and the scope cluster it is drawn in ("" for none)."""
+
+    scope: str
+    name: str
+    attrs: dict[str, str]
+
+
+def draw(
+    root: Value,
+    *,
+    show_grad: bool | None = None,
+    edge_labels: bool = False,
+    color: str | None = None,
+    highlight: Highlight = None,
+    precision: int = 4,
+    rankdir: str = "LR",
+    collapse: str | None = None,
+    max_nodes: int = MAX_NODES,
+) -> graphviz.Digraph:
+    """The graph that computed `root`, as a `graphviz.Digraph` (shown inline in Jupyter).
+
+    - show_grad: None (default) shows gradients once any node of the graph has a non-zero
+      gradient, i.e. after `backward()`, and hides them before, so a fresh graph is not covered
+      in zeros that look like results. True or False decides explicitly.
+    - edge_labels: write on each edge into an op the local derivative ∂out/∂in, from
+      `local_grads()` (not on edges from constants, which nothing learns).
+    - color: "grad" fills boxes on a fixed blue-white-red scale by gradient; "role" tells
+      parameters, inputs, constants and intermediate values apart. Both add a legend.
+    - highlight: a node or nodes; they and every path from them to `root` are drawn in orange.
+    - precision: digits after the point. rankdir: "LR" (default), "TB", "RL" or "BT".
+    - collapse: "neuron" or "layer" draws each scope group (`micrograd.scope`, which `nn` uses)
+      as one box. Without it, scopes are drawn as nested clusters.
+    - max_nodes: a larger drawing is refused with a ValueError suggesting `collapse`.
+    """
+    _check_options(root, color, precision, rankdir, collapse, max_nodes)
+    order = topological_order(root)
+    index = {node: i for i, node in enumerate(order)}  # Values hash by identity
+    on_path = _on_path(order, index, highlight)
+    if show_grad is None:
+        show_grad = any(node.grad != 0.0 for node in order)
+    style = _Style(bool(show_grad), bool(edge_labels), color, precision, rankdir in ("LR", "RL"))
+    uses = uses_of(order)
+    if collapse is None:
+        _check_size(len(order) + sum(1 for node in order if node.children), max_nodes, collapse)
+        items, edges = _expanded(order, index, uses, on_path, style)
+    else:
+        items, edges = _collapsed(order, index, uses, on_path, style, collapse, max_nodes)
+
+    graph = graphviz.Digraph(
+        "micrograd",
+        graph_attr={"rankdir": rankdir, "fontname": FONT},
+        node_attr={"fontname": FONT, "fontsize": "12"},
+        edge_attr={"fontname": FONT, "fontsize": "10", "fontcolor": "#444444"},
+    )
+    _add_items(graph, items)
+    for tail, head, attrs in edges:
+        graph.edge(tail, head, **attrs)
+    if color is not None:
+        # Set last: a graph label set before the clusters would be inherited by them.
+        has_nan = color == "grad" and any(math.isnan(node.grad) for node in order)
+        legend = colors.grad_legend(has_nan) if color == "grad" else colors.role_legend()
+        graph.attr(label=legend, labelloc="b", labeljust="l")
+    return graph
+
+
+def _check_options(
+    root: Value, color: str | None, precision: int, rankdir: str, collapse: str | None, max_nodes: int
+) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"draw() needs a micrograd Value (the root of the graph), got {type(root).__name__}")
+    if color is not None and color not in COLORINGS:
+        raise ValueError(f"draw(color={color!r:.40}): choose None, 'grad' or 'role'")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
+        raise ValueError(f"draw(precision={precision!r:.40}): give a whole number of digits from 0 to 15")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw(rankdir={rankdir!r:.40}): choose one of {', '.join(RANKDIRS)}")
+    if collapse is not None and collapse not in COLLAPSE_LEVELS:
+        raise ValueError(f"draw(collapse={collapse!r:.40}): choose None, 'neuron' or 'layer'")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
+
+
+def _check_size(count: int, max_nodes: int, collapse: str | None) -> None:
+    if count <= max_nodes:
+        return
+    hint = {
+        None: "draw it with collapse='neuron' or collapse='layer' (for graphs built in scopes, as nn models are)",
+        "neuron": "draw it with collapse='layer'",
+        "layer": "draw a smaller part of it",
+    }[collapse]
+    raise ValueError(
+        f"this graph has {count} nodes to draw, more than max_nodes={max_nodes}, and Graphviz "
+        f"would take minutes to lay it out: {hint}, or pass a larger max_nodes"
+    )
+
+
+def _on_path(order: list[Value], index: dict[Value, int], highlight: Highlight) -> list[bool]:
+    """For each node in `order`: is it highlighted, or on a path from a highlighted node to the root?"""
+    if highlight is None:
+        return [False] * len(order)
+    chosen = [highlight] if isinstance(highlight, Value) else list(highlight)
+    for node in chosen:
+        if not isinstance(node, Value):
+            raise TypeError(f"highlight= takes Values of the graph, got {type(node).__name__}")
+        if node not in index:
+            raise ValueError(f"highlight: {node!r:.80} is not part of the graph being drawn")
+    marked = set(chosen)
+    on_path: list[bool] = []
+    for node in order:  # children come first, so one pass carries the mark up to the root
+        on_path.append(node in marked or any(on_path[index[child]] for child in node.children))
+    return on_path
+
+
+# -- the pieces of a drawing ----------------------------------------------------------------------
+
+
+def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
+    if isinstance(node, Constant):
+        attrs = {"shape": "box", "style": "rounded,dashed", "color": "#757575", "fontcolor": "#424242"}
+        attrs["label"] = plain_label(node.label or short_number(node.data))
+        if style.color is not None:
+            attrs.update(style="rounded,dashed,filled", fillcolor=colors.ROLE_COLORS["constant"])
+    else:
+        fields = [record_field(node.label)] if node.label else []
+        fields.append(f"data {format_number(node.data, style.precision)}")
+        if style.show_grad:
+            fields.append(f"grad {format_number(node.grad, style.precision)}")
+        attrs = {"shape": "record", "label": record_label(fields, style.braces)}
+        fill = None
+        if style.color == "grad":
+            fill = colors.grad_color(node.grad)
+        elif style.color == "role":
+            fill = colors.ROLE_COLORS[colors.role(node)]
+        if fill is not None:
+            attrs.update(style="filled", fillcolor=fill, fontcolor=colors.text_color(fill))
+    if on_path:
+        attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
+    return attrs
+
+
+def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
+    # ordering=in keeps the operands in order along the op node's side: a − b has a above b.
+    attrs = {"label": plain_label(op_symbol(node)), "shape": "ellipse", "margin": "0.04,0.02",
+             "height": "0.3", "fontsize": "11", "ordering": "in"}
+    if on_path:
+        attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
+    return attrs
+
+
+def _edge_label(node: Value, child: Value, local: float, precision: int) -> str:
+    number = format_number(local, precision)
+    if node.label and child.label:
+        return plain_label(f"∂{node.label}/∂{child.label} = {number}")
+    return plain_label(f"∂ = {number}")
+
+
+def _path_attrs(on_path: bool) -> dict[str, str]:
+    return {"color": colors.HIGHLIGHT, "penwidth": "2"} if on_path else {}
+
+
+Edge = tuple[str, str, dict[str, str]]
+
+
+def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[bool], style: _Style) -> list[Edge]:
+    """The edges of one drawn op: each operand into it, then it into its result.
+
+    `tails` gives, per operand, the drawn node it comes from and whether that is on a highlighted path.
+    """
+    edges: list[Edge] = []
+    local = node.local_grads() if style.edge_labels else ()
+    for slot, (child, (tail, tail_on_path)) in enumerate(zip(node.children, tails)):
+        attrs = _path_attrs(on_path[i] and tail_on_path)
+        if local and not isinstance(child, Constant):
+            attrs["label"] = _edge_label(node, child, local[slot], style.precision)
+        edges.append((tail, f"o{i}", attrs))
+    edges.append((f"o{i}", f"v{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
+    return edges
+
+
+def _expanded(
+    order: list[Value], index: dict[Value, int], uses: dict[Value, list[Value]], on_path: list[bool], style: _Style
+) -> tuple[list[_Item], list[Edge]]:
+    """Every value and op as its own node; scopes become nested clusters."""
+    placed = placement(order, uses)
+    items: list[_Item] = []
+    edges: list[Edge] = []
+    for i, node in enumerate(order):
+        items.append(_Item(placed[node], f"v{i}", _value_attrs(node, style, on_path[i])))
+        if node.children:
+            tails = [(f"v{index[child]}", on_path[index[child]]) for child in node.children]
+            items.append(_Item(placed[node], f"o{i}", _op_attrs(node, on_path[i] and any(on for _, on in tails))))
+            edges += _op_edges(i, node, tails, on_path, style)
+    return items, edges
+
+
+def _collapsed(
+    order: list[Value],
+    index: dict[Value, int],
+    uses: dict[Value, list[Value]],
+    on_path: list[bool],
+    style: _Style,
+    level: str,
+    max_nodes: int,
+) -> tuple[list[_Item], list[Edge]]:
+    """Each scope group as one box (edges touching a box drawn once); other nodes as usual."""
+    grouped = groups(order, uses, level)
+    group_ids: dict[str, str] = {}  # group name -> "g0", "g1", ... in order of first appearance
+    members: dict[str, int] = {}
+    group_on_path: dict[str, bool] = {}
+    for i, node in enumerate(order):
+        name = grouped[node]
+        if name:
+            group_ids.setdefault(name, f"g{len(group_ids)}")
+            members[name] = members.get(name, 0) + 1
+            group_on_path[name] = group_on_path.get(name, False) or on_path[i]
+    plain = [node for node in order if not grouped[node]]
+    _check_size(len(group_ids) + len(plain) + sum(1 for node in plain if node.children), max_nodes, level)
+
+    def drawn(node: Value) -> tuple[str, bool]:
+        name = grouped[node]
+        return (group_ids[name], group_on_path[name]) if name else (f"v{index[node]}", on_path[index[node]])
+
+    placed = placement(order, uses)
+    clusters = folders(group_ids)
+    for node in plain:
+        placed[node] = visible_scope(placed[node], clusters)
+    items = [
+        _Item(parent_scope(name), gid, _group_attrs(name, members[name], level, group_on_path[name]))
+        for name, gid in group_ids.items()
+    ]
+    edges: list[Edge] = []
+    seen: set[tuple[str, str]] = set()
+    for i, node in enumerate(order):
+        name = grouped[node]
+        if name:  # inside a box: only the edges that enter the box from outside are drawn
+            for child in node.children:
+                tail, tail_on_path = drawn(child)
+                if grouped[child] != name and (tail, group_ids[name]) not in seen:
+                    seen.add((tail, group_ids[name]))
+                    edges.append((tail, group_ids[name], _path_attrs(tail_on_path and group_on_path[name])))
+            continue
+        items.append(_Item(placed[node], f"v{i}", _value_attrs(node, style, on_path[i])))
+        if not node.children:
+            continue
+        tails = [drawn(child) for child in node.children]
+        items.append(_Item(placed[node], f"o{i}", _op_attrs(node, on_path[i] and any(on for _, on in tails))))
+        operands = [*node.children, None]  # None: the last edge, from the op to its result
+        for child, (tail, head, attrs) in zip(operands, _op_edges(i, node, tails, on_path, style)):
+            if child is not None and grouped[child]:  # from a box: once, without a local derivative
+                if (tail, head) in seen:
+                    continue
+                seen.add((tail, head))
+                attrs.pop("label", None)
+            edges.append((tail, head, attrs))
+    return items, edges
+
+
+def _group_attrs(name: str, count: int, level: str, on_path: bool) -> dict[str, str]:
+    label = record_label([record_field(name), f"{level} · {count} nodes"], True)
+    attrs = {"shape": "Mrecord", "label": label, "style": "filled", "fillcolor": colors.GROUP_COLOR}
+    if on_path:
+        attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
+    return attrs
+
+
+def _add_items(graph: graphviz.Digraph, items: list[_Item]) -> None:
+    """Add the nodes, each scope a cluster nested in its parent's (walked with a stack)."""
+    by_scope: dict[str, list[_Item]] = {}
+    children: dict[str, list[str]] = {}  # scope -> its nested scopes, in order of first appearance
+    known = {""}
+    for item in items:
+        by_scope.setdefault(item.scope, []).append(item)
+        scope = item.scope
+        while scope not in known:  # register the scope and its missing ancestors
+            known.add(scope)
+            children.setdefault(parent_scope(scope), []).append(scope)
+            scope = parent_scope(scope)
+    for item in by_scope.get("", []):
+        graph.node(item.name, **item.attrs)
+    # Each stack entry: (scope, the Digraph holding its cluster, its parent's Digraph).
+    stack: list[tuple[str, graphviz.Digraph | None, graphviz.Digraph]] = []
+    clusters = 0
+    for scope in reversed(children.get("", [])):
+        stack.append((scope, None, graph))
+    while stack:
+        scope, cluster, parent = stack.pop()
+        if cluster is not None:  # all nested clusters are done: attach this one to its parent
+            parent.subgraph(cluster)
+            continue
+        cluster = graphviz.Digraph(
+            f"cluster_{clusters}",
+            graph_attr={"label": plain_label(scope), "style": "rounded,dashed", "color": "#9e9e9e",
+                        "fontcolor": "#616161", "fontsize": "11", "labeljust": "l"},
+        )
+        clusters += 1
+        for item in by_scope.get(scope, []):
+            cluster.node(item.name, **item.attrs)
+        stack.append((scope, cluster, parent))
+        for inner in reversed(children.get(scope, [])):
+            stack.append((inner, None, cluster))

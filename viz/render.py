@@ -1,0 +1,95 @@
+"""Save a drawing to a file: the format comes from the suffix, the write is atomic.
+
+Rendering needs Graphviz's `dot` program; drawing does not, so without it `draw()` still gives
+the DOT source and `.dot` files can still be saved.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Union
+
+import graphviz
+
+from micrograd import Value
+
+from .draw import draw
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+
+INSTALL_GRAPHVIZ = (
+    "Install Graphviz, which provides it: `sudo apt install graphviz` (Debian/Ubuntu), "
+    "`brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`; "
+    "or save to a .dot file, which needs no Graphviz"
+)
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Rendering needs the `dot` program of Graphviz, and it is not on PATH."""
+
+
+def check_path(path: Union[str, os.PathLike]) -> Path:
+    """The output path, if its suffix names a format and its folder exists; else a ValueError
+    or FileNotFoundError saying which. (The command line checks this before any work.)"""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        shown = f"suffix {path.suffix!r}" if path.suffix else "no suffix"
+        raise ValueError(f"cannot save {str(path)!r}: it has {shown}; use one of {', '.join(FORMATS)}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot save {str(path)!r}: the folder {str(folder)!r} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save {str(path)!r}: it is a folder")
+    return path
+
+
+def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    """The drawing as the bytes of a file of format `fmt` ("svg", "png", "pdf" or "dot")."""
+    if fmt == "dot":
+        return graph.source.encode("utf-8")
+    try:
+        return graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError(
+            f"rendering to {fmt.upper()} needs Graphviz's `dot` program, which is not on PATH. "
+            + INSTALL_GRAPHVIZ
+        ) from None
+    except graphviz.CalledProcessError as error:
+        message = (error.stderr or b"").decode("utf-8", "replace").strip()
+        raise RuntimeError(f"Graphviz could not render this drawing to {fmt.upper()}: {message}") from None
+
+
+def save(graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike], **options: Any) -> Path:
+    """Write the drawing of `graph` (a Value, drawn with `draw(graph, **options)`, or a
+    drawing already made by `draw`) to `path`: .svg, .png, .pdf or .dot. Returns the path.
+
+    The file is written to a temporary file in the same folder and then renamed, so it is
+    either the whole new drawing or untouched, never half written.
+    """
+    path = check_path(path)
+    if isinstance(graph, Value):
+        graph = draw(graph, **options)
+    elif not isinstance(graph, graphviz.Digraph):
+        raise TypeError(f"save() needs a Value or a drawing from draw(), got {type(graph).__name__}")
+    elif options:
+        raise TypeError(f"save(): drawing options ({', '.join(options)}) apply to a Value; pass them to draw()")
+    data = render(graph, FORMATS[path.suffix.lower()])
+    _write_atomically(path, data)
+    return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
+    # (tempfile.mkstemp would leave the drawing readable by its owner only).
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

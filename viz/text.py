@@ -1,0 +1,98 @@
+"""The words and numbers on a drawing: number formatting, op symbols, and label escaping.
+
+Kept apart from the drawing code so the command line prints numbers exactly as the boxes show
+them, and so the escaping rules (which decide whether *any* label renders) live in one place.
+"""
+
+from __future__ import annotations
+
+import math
+
+from graphviz import nohtml
+
+from micrograd import Value
+
+# Each op's symbol on its small op node; `**` (power by a constant) adds its exponent: "^2".
+OP_SYMBOLS: dict[str, str] = {
+    "+": "+",
+    "-": "−",
+    "*": "×",
+    "/": "÷",
+    "**": "^",
+    "pow": "^",
+    "neg": "neg",
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "√",
+    "sin": "sin",
+    "cos": "cos",
+    "tanh": "tanh",
+    "sigmoid": "σ",
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "elu": "ELU",
+    "softplus": "softplus",
+    "abs": "|x|",
+}
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """`precision` digits after the point; scientific notation where fixed digits would lie.
+
+    A small non-zero gradient such as 3e-07 must not print as "0.0000", and 1e+20 should not
+    print as 21 digits, so values outside [10^-precision, 10^6) use the `e` form.
+    """
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return f"{0.0:.{precision}f}"  # also -0.0: a sign on zero only confuses
+    if 10.0**-precision <= abs(x) < 1e6:
+        return f"{x:.{precision}f}"
+    return f"{x:.{precision}e}"
+
+
+def short_number(x: float) -> str:
+    """A parameter of an op (the 2 of `x**2`, the slope of LeakyReLU) as briefly as possible."""
+    return f"{x:g}"
+
+
+def op_symbol(node: Value) -> str:
+    """The text of `node`'s op node: "×", "^2", "LeakyReLU(0.1)", ... (the op name if unknown)."""
+    symbol = OP_SYMBOLS.get(node.op, node.op)
+    if node.op == "**":
+        return f"^{short_number(node.arg)}"
+    if node.op in ("leaky_relu", "elu") and node.arg is not None:
+        return f"{symbol}({short_number(node.arg)})"
+    return symbol
+
+
+def _common(text: str) -> str:
+    # Backslashes first (the DOT quoting leaves them alone, and Graphviz reads them as escapes),
+    # then `&` (Graphviz reads `&amp;`-style entities in every label). Quotes are escaped by the
+    # graphviz package's quoting. Control characters would make the SVG invalid XML.
+    text = text.replace("\\", "\\\\").replace("&", "&amp;")
+    return "".join(ch if ch == "\n" or " " <= ch != "\x7f" else f"\\\\x{ord(ch):02x}" for ch in text)
+
+
+def plain_label(text: str) -> str:
+    """`text` as an ordinary Graphviz label (op, edge, cluster): it renders exactly as written."""
+    return nohtml(_common(text).replace("\n", "\\n"))
+
+
+_RECORD_SPECIAL = str.maketrans({c: "\\" + c for c in "{}|<>"})
+
+
+def record_field(text: str) -> str:
+    """`text` as one field of a record label, where `{ } | < >` would otherwise be structure."""
+    return _common(text).translate(_RECORD_SPECIAL).replace("\n", "\\n")
+
+
+def record_label(fields: list[str], horizontal_braces: bool) -> str:
+    """Fields already escaped with `record_field`, joined into one record label.
+
+    With rankdir LR the braces make the fields run left to right; with TB they are not needed.
+    """
+    body = " | ".join(fields)
+    return nohtml("{ " + body + " }" if horizontal_braces else body)
