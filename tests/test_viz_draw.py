@@ -14,7 +14,7 @@ import pytest
 import torch
 from test_viz_examples import mlp_batch_loss, neuron, reused_node, small_mlp, worked_example
 
-from micrograd import Value, scope
+from micrograd import Constant, Value, scope
 from micrograd.ops import OPS
 from viz import draw
 from viz.colors import GRAD_NAN, GRAD_ZERO, HIGHLIGHT, ROLE_COLORS, grad_color
@@ -86,6 +86,11 @@ def test_constants_are_drawn_as_constants() -> None:
     graph = draw(worked_example()["J"])
     constant = [attrs for attrs in nodes(graph).values() if "dashed" in attrs]
     assert constant == ['label=2 color="#757575" fontcolor="#424242" shape=box style="rounded,dashed"']
+    third = Value(2.0, "x") * (1 / 3)  # the engine labels this constant 0.3333333333333333
+    assert "label=0.333333 " in draw(third).source
+    named = Constant(5.0)
+    named.label = "five"
+    assert "label=five " in draw(third + named).source
 
 
 def test_every_engine_op_has_a_symbol() -> None:
@@ -138,10 +143,10 @@ def test_edge_labels_are_the_local_derivatives() -> None:
     graph = draw(worked_example()["J"], edge_labels=True)
     labels = sorted(re.findall(r'label="(∂[^"]*)"', graph.source))
     # c = w·x: ∂c/∂w = x = -2, ∂c/∂x = w = 2; sums: 1; d = a - y: -1 for y; (d²)' = 2d = 4;
-    # J = s/2: ∂J/∂s = 1/2. The edge from the constant 2 carries none.
+    # J = s/2 with s = d² = 4: ∂J/∂s = 1/2 and, for the constant 2, ∂J/∂2 = -s/2² = -1.
     assert labels == sorted([
         "∂c/∂w = -2.0000", "∂c/∂x = 2.0000", "∂a/∂c = 1.0000", "∂a/∂b = 1.0000",
-        "∂d/∂a = 1.0000", "∂d/∂y = -1.0000", "∂ = 4.0000", "∂ = 0.5000",
+        "∂d/∂a = 1.0000", "∂d/∂y = -1.0000", "∂ = 4.0000", "∂ = 0.5000", "∂J/∂2 = -1.0000",
     ])
 
 
@@ -290,29 +295,39 @@ def test_collapse_neuron_and_layer_deduplicate_edges() -> None:
     assert set(boxes) == {f"L1.N{i}" for i in range(16)} | {f"L2.N{i}" for i in range(16)} | {"L3.N0", "loss"}
     pairs = [(t, h) for t, h, _ in edges(neuron_view)]
     assert len(pairs) == len(set(pairs))  # each edge once, though 4 samples go through it
-    # every L1 neuron feeds every L2 neuron, every L2 neuron feeds L3.N0, which feeds the loss
-    assert len(pairs) == 16 * 16 + 16 + 1
+    # every L1 neuron feeds every L2 neuron, every L2 neuron feeds L3.N0, which feeds the loss box;
+    # the root (the mean, built in the loss scope) stays a box of its own: box -> ÷ -> root
+    assert len(pairs) == 16 * 16 + 16 + 1 + 2
     layer_view = draw(loss, collapse="layer")
-    boxes = {re.search(r"\{ ([\w.]+) \|", attrs).group(1): name for name, attrs in nodes(layer_view).items()}
+    drawn = nodes(layer_view)
+    boxes = {re.search(r"\{ ([\w.]+) \|", attrs).group(1): name for name, attrs in drawn.items() if name[0] == "g"}
     assert set(boxes) == {"L1", "L2", "L3", "loss"}
-    assert sorted(edges(layer_view)) == sorted(
-        [(boxes["L1"], boxes["L2"], ""), (boxes["L2"], boxes["L3"], ""), (boxes["L3"], boxes["loss"], "")]
-    )
+    root = next(name for name, attrs in drawn.items() if f"data {loss.data:.4f} | grad 1.0000" in attrs)
+    divide = next(name for name, attrs in drawn.items() if 'label="÷"' in attrs)
+    assert len(drawn) == 6
+    assert sorted(edges(layer_view)) == sorted([
+        (boxes["L1"], boxes["L2"], ""), (boxes["L2"], boxes["L3"], ""), (boxes["L3"], boxes["loss"], ""),
+        (boxes["loss"], divide, ""), (divide, root, ""),
+    ])
 
 
 def test_collapsed_box_counts_its_nodes_and_keeps_inputs_visible() -> None:
     _, xs, out = small_mlp()
     graph = draw(out, collapse="layer")
-    # L1: 3 neurons × (b, w0, w1, w0·x0, w1·x1, two sums, relu) = 24; L2: 4 params + 3 products + 3 sums
-    assert '"{ L1 | layer · 24 nodes }"' in graph.source and '"{ L2 | layer · 10 nodes }"' in graph.source
+    # L1: 3 neurons × (b, w0, w1, w0·x0, w1·x1, two sums, relu) = 24; L2: 4 params + 3 products
+    # + 3 sums, less the last sum, the root, which is drawn on its own
+    assert '"{ L1 | 24 nodes }"' in graph.source and '"{ L2 | 9 nodes }"' in graph.source
+    assert f'"{{ data {out.data:.4f} | grad 1.0000 }}"' in graph.source
     assert '"{ x0 | data 1.0000 | grad' in graph.source and '"{ x1 | data -1.0000 | grad' in graph.source
 
 
 def test_collapsed_highlight_marks_boxes_on_the_path() -> None:
     model, _, out = small_mlp()
     graph = draw(out, collapse="neuron", highlight=model.layers[0].neurons[1].w[0])
-    marked = [attrs for attrs in nodes(graph).values() if HIGHLIGHT in attrs]
-    assert sorted(re.search(r"\{ ([\w.]+) \|", m).group(1) for m in marked) == ["L1.N1", "L2.N0"]
+    marked = {name: attrs for name, attrs in nodes(graph).items() if HIGHLIGHT in attrs}
+    assert sorted(re.search(r"\{ ([\w.]+) \|", attrs).group(1) for name, attrs in marked.items() if name[0] == "g") == [
+        "L1.N1", "L2.N0"]
+    assert sorted(name[0] for name in marked) == ["g", "g", "o", "v"]  # and the root with its op
 
 
 def test_too_big_a_graph_is_refused_with_its_size_and_a_hint() -> None:

@@ -90,6 +90,8 @@ HOSTILE = [
     ("(" * 100_000, f"100000 characters long, more than the limit of {MAX_LENGTH}"),
     ("J = " + "(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
     ("", "the formula is empty"),
+    ("# J = x", "the formula has no assignments"),
+    ("J = True * x", "the constant True is not allowed"),
 ]
 
 

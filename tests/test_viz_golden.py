@@ -73,14 +73,16 @@ def test_same_program_same_dot_text_across_processes(tmp_path: Path) -> None:
     """Node ids come from the walk, not from id() or hashing: two interpreters with different
     hash seeds (and different object addresses) print the same DOT text."""
     script = (
-        "import sys; sys.path.insert(0, sys.argv[1])\n"
-        "from test_viz_examples import small_mlp\n"
+        "from micrograd import Value\n"
+        "from micrograd.nn import MLP\n"
         "from viz import draw\n"
-        "print(draw(small_mlp()[2], edge_labels=True).source + draw(small_mlp()[2], collapse='neuron').source)\n"
+        "out = MLP(2, [3, 1], seed=0)([Value(1.0, 'x0'), Value(-1.0, 'x1')])\n"
+        "out.backward()\n"
+        "print(draw(out, edge_labels=True).source + draw(out, collapse='neuron').source)\n"
     )
     outputs = [
         subprocess.run(
-            [sys.executable, "-c", script, str(Path(__file__).parent)],
+            [sys.executable, "-c", script],
             capture_output=True, text=True, check=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         ).stdout

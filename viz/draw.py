@@ -24,6 +24,10 @@ RANKDIRS = ("LR", "TB", "RL", "BT")
 COLORINGS = ("grad", "role")
 MAX_NODES = 2000  # dot takes about a second per thousand nodes, then grows much faster
 FONT = "Helvetica,Arial,sans-serif"  # a list that SVG viewers and fontconfig both understand
+# Limits on dot's layout effort. Small drawings finish before reaching them (the worked example
+# lays out identically), but a loss summed over a batch, whose shared nodes feed edges across
+# hundreds of ranks, took dot 10 minutes without them and takes seconds with them.
+LAYOUT_LIMITS = {"nslimit": "1", "mclimit": "0.5"}
 
 Highlight = Union[Value, Iterable[Value], None]
 
@@ -63,8 +67,8 @@ def draw(
     - show_grad: None (default) shows gradients once any node of the graph has a non-zero
       gradient, i.e. after `backward()`, and hides them before, so a fresh graph is not covered
       in zeros that look like results. True or False decides explicitly.
-    - edge_labels: write on each edge into an op the local derivative ∂out/∂in, from
-      `local_grads()` (not on edges from constants, which nothing learns).
+    - edge_labels: write on each edge into an op the local derivative ∂out/∂in of that operand
+      slot, read from `local_grads()` (`a * a` gets two edges, each with ∂/∂a = a).
     - color: "grad" fills boxes on a fixed blue-white-red scale by gradient; "role" tells
       parameters, inputs, constants and intermediate values apart. Both add a legend.
     - highlight: a node or nodes; they and every path from them to `root` are drawn in orange.
@@ -89,7 +93,7 @@ def draw(
 
     graph = graphviz.Digraph(
         "micrograd",
-        graph_attr={"rankdir": rankdir, "fontname": FONT},
+        graph_attr={"rankdir": rankdir, "fontname": FONT, **LAYOUT_LIMITS},
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "10", "fontcolor": "#444444"},
     )
@@ -158,7 +162,10 @@ def _on_path(order: list[Value], index: dict[Value, int], highlight: Highlight) 
 def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
     if isinstance(node, Constant):
         attrs = {"shape": "box", "style": "rounded,dashed", "color": "#757575", "fontcolor": "#424242"}
-        attrs["label"] = plain_label(node.label or short_number(node.data))
+        # The engine labels a constant with its exact repr (0.3333333333333333); show it briefly
+        # unless someone gave it a label of their own.
+        default = node.label == Constant(node.data).label
+        attrs["label"] = plain_label(short_number(node.data) if default or not node.label else node.label)
         if style.color is not None:
             attrs.update(style="rounded,dashed,filled", fillcolor=colors.ROLE_COLORS["constant"])
     else:
@@ -180,9 +187,10 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
 
 
 def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
-    # ordering=in keeps the operands in order along the op node's side: a − b has a above b.
+    # ordering=in asks dot to keep the operands in order along the op node's side (a − b: a
+    # above b in LR); edges are also written in operand order.
     attrs = {"label": plain_label(op_symbol(node)), "shape": "ellipse", "margin": "0.04,0.02",
-             "height": "0.3", "fontsize": "11", "ordering": "in"}
+             "height": "0.3", "fontsize": "14", "ordering": "in"}
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
     return attrs
@@ -211,7 +219,7 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
     local = node.local_grads() if style.edge_labels else ()
     for slot, (child, (tail, tail_on_path)) in enumerate(zip(node.children, tails)):
         attrs = _path_attrs(on_path[i] and tail_on_path)
-        if local and not isinstance(child, Constant):
+        if local:
             attrs["label"] = _edge_label(node, child, local[slot], style.precision)
         edges.append((tail, f"o{i}", attrs))
     edges.append((f"o{i}", f"v{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
@@ -266,7 +274,7 @@ def _collapsed(
     for node in plain:
         placed[node] = visible_scope(placed[node], clusters)
     items = [
-        _Item(parent_scope(name), gid, _group_attrs(name, members[name], level, group_on_path[name]))
+        _Item(parent_scope(name), gid, _group_attrs(name, members[name], group_on_path[name], style))
         for name, gid in group_ids.items()
     ]
     edges: list[Edge] = []
@@ -296,8 +304,8 @@ def _collapsed(
     return items, edges
 
 
-def _group_attrs(name: str, count: int, level: str, on_path: bool) -> dict[str, str]:
-    label = record_label([record_field(name), f"{level} · {count} nodes"], True)
+def _group_attrs(name: str, count: int, on_path: bool, style: _Style) -> dict[str, str]:
+    label = record_label([record_field(name), f"{count} nodes"], style.braces)
     attrs = {"shape": "Mrecord", "label": label, "style": "filled", "fillcolor": colors.GROUP_COLOR}
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")

@@ -127,6 +127,8 @@ def parse(formula: str) -> list[tuple[ast.Name, ast.expr]]:
         raise FormulaError(f"{where}this is not a formula ({error.msg}): {_clip(formula)}") from None
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, too deeply nested
         raise FormulaError(f"cannot read the formula: {error}") from None
+    if not tree.body:  # only comments
+        raise FormulaError("the formula has no assignments; write some, such as \"c = w*x; J = c**2\"")
     _check(tree, formula)
     statements: list[tuple[ast.Name, ast.expr]] = []
     for statement in tree.body:

@@ -68,15 +68,17 @@ def groups(order: list[Value], uses: dict[Value, list[Value]], level: str) -> di
     """The collapsed box of each node ("" if it is drawn on its own).
 
     An unscoped parameter or constant joins a box if every use of it is inside that box.
-    Inputs stay visible, so a collapsed drawing still shows what flows into the model.
+    Inputs stay visible, so a collapsed drawing still shows what flows into the model, and so
+    does the root (last in `order`), so it still shows the result.
     """
     grouped: dict[Value, str] = {}
-    for node in order:
+    for node in order[:-1]:
         name = group_name(node.scope, level) if node.scope else ""
         if not name and isinstance(node, (Parameter, Constant)) and node in uses:
             names = {group_name(user.scope, level) for user in uses[node]}
             name = names.pop() if len(names) == 1 else ""
         grouped[node] = name
+    grouped[order[-1]] = ""
     return grouped
 
 

@@ -68,7 +68,7 @@ def op_symbol(node: Value) -> str:
     return symbol
 
 
-def _common(text: str) -> str:
+def _escape_shared(text: str) -> str:
     # Backslashes first (the DOT quoting leaves them alone, and Graphviz reads them as escapes),
     # then `&` (Graphviz reads `&amp;`-style entities in every label). Quotes are escaped by the
     # graphviz package's quoting. Control characters would make the SVG invalid XML.
@@ -78,7 +78,7 @@ def _common(text: str) -> str:
 
 def plain_label(text: str) -> str:
     """`text` as an ordinary Graphviz label (op, edge, cluster): it renders exactly as written."""
-    return nohtml(_common(text).replace("\n", "\\n"))
+    return nohtml(_escape_shared(text).replace("\n", "\\n"))
 
 
 _RECORD_SPECIAL = str.maketrans({c: "\\" + c for c in "{}|<>"})
@@ -86,7 +86,7 @@ _RECORD_SPECIAL = str.maketrans({c: "\\" + c for c in "{}|<>"})
 
 def record_field(text: str) -> str:
     """`text` as one field of a record label, where `{ } | < >` would otherwise be structure."""
-    return _common(text).translate(_RECORD_SPECIAL).replace("\n", "\\n")
+    return _escape_shared(text).translate(_RECORD_SPECIAL).replace("\n", "\\n")
 
 
 def record_label(fields: list[str], horizontal_braces: bool) -> str:
