@@ -1,0 +1,48 @@
+"""Readable names for the nodes of a graph, shared by every view that writes a node in words.
+
+The step-through equations, the evaluation-trace table and the tape's printed source all name
+nodes the same way, so a learner can match a line in one with a box in another:
+- a labelled node is called by its label ("w", "L1.N0.b"); a constant by its number ("2");
+- every other node is `v1`, `v2`, ... numbered in topological order, as in the evaluation traces
+  of Baydin et al. (2018);
+- if two different nodes carry the same label, the later ones get a suffix ("x", "x_2"), so one
+  name never stands for two nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .engine import Constant, Value
+
+__all__ = ["node_names"]
+
+
+def node_names(order: Sequence[Value]) -> dict[Value, str]:
+    """A name for each node of `order` (a `topological_order`), deterministic for a given graph."""
+    names: dict[Value, str] = {}
+    taken: set[str] = {node.label for node in order if node.label}
+    used: dict[str, int] = {}
+    counter = 0
+    for node in order:
+        if node in names:
+            continue
+        if isinstance(node, Constant):
+            names[node] = node.label  # constants may repeat: "2" is "2" wherever it appears
+        elif node.label:
+            seen = used.get(node.label, 0) + 1
+            used[node.label] = seen
+            name = node.label if seen == 1 else f"{node.label}_{seen}"
+            while seen > 1 and name in taken:
+                seen += 1
+                name = f"{node.label}_{seen}"
+            taken.add(name)
+            names[node] = name
+        else:
+            counter += 1
+            name = f"v{counter}"
+            while name in taken:  # a user label "v1" keeps its name; the generated one moves on
+                counter += 1
+                name = f"v{counter}"
+            names[node] = name
+    return names
