@@ -11,7 +11,7 @@ import math
 import random
 from typing import Callable, Sequence, Union
 
-from .engine import Value, scope
+from .engine import Value, scope, weighted_sum
 
 Number = Union[int, float]
 Seed = Union[int, random.Random, None]
@@ -116,10 +116,7 @@ class Neuron(Module):
             raise ValueError(f"{self.name} expects {len(self.w)} inputs, got {len(x)}")
         with scope(self.name):
             # b + w0·x0 + w1·x1 + ..., summed in micrograd's order
-            total = self.b
-            for wi, xi in zip(self.w, x):
-                total = total + wi * xi
-            return self._activate(total)
+            return self._activate(weighted_sum(self.b, self.w, x))
 
     def parameters(self) -> list[Parameter]:
         return [*self.w, self.b]

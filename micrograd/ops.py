@@ -86,21 +86,30 @@ FLOATS = _FloatMath()
 class Op:
     """One operation: how to compute it, its local derivatives, and where it is defined."""
 
-    __slots__ = ("name", "arity", "forward", "derivatives", "domain", "domain_rule")
+    __slots__ = ("name", "arity", "forward", "derivatives", "constant_derivatives", "domain", "domain_rule")
 
     def __init__(
         self,
         name: str,
         arity: int,
         forward: Callable[..., Any],
-        derivatives: Callable[..., tuple],
+        derivatives: Callable[..., tuple] | tuple[float, ...],
         domain: Callable[..., Any] | None = None,
         domain_rule: str = "",
     ) -> None:
         self.name = name  # the name stored in Value.op: "+", "*", "tanh", ...
         self.arity = arity  # how many Value operands it takes: 1 or 2
         self.forward = forward  # forward(xp, x, y) -> out
-        self.derivatives = derivatives  # derivatives(xp, out, x, y) -> (∂out/∂x[, ∂out/∂y])
+        # derivatives(xp, out, x, y) -> (∂out/∂x[, ∂out/∂y]). An op whose derivatives are the same
+        # numbers everywhere (+, -, neg) gives them as a tuple, which backward reads without a
+        # function call per node: `+` alone is half the nodes of a network's graph.
+        if isinstance(derivatives, tuple):
+            constants = derivatives
+            self.constant_derivatives: tuple[float, ...] | None = constants
+            self.derivatives: Callable[..., tuple] = lambda xp, out, x, y: constants
+        else:
+            self.constant_derivatives = None
+            self.derivatives = derivatives
         self.domain = domain  # domain(xp, x, y) -> true where the op is defined
         self.domain_rule = domain_rule  # what the domain is, in words, for error messages
 
@@ -128,8 +137,8 @@ def _sigmoid(xp: Any, x: Any) -> Any:
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("+", 2, lambda xp, x, y: x + y, lambda xp, out, x, y: (1.0, 1.0)),
-        Op("-", 2, lambda xp, x, y: x - y, lambda xp, out, x, y: (1.0, -1.0)),
+        Op("+", 2, lambda xp, x, y: x + y, (1.0, 1.0)),
+        Op("-", 2, lambda xp, x, y: x - y, (1.0, -1.0)),
         Op("*", 2, lambda xp, x, y: x * y, lambda xp, out, x, y: (y, x)),
         Op(
             "/",
@@ -161,7 +170,7 @@ OPS: dict[str, Op] = {
             _pow_domain,
             "a negative base needs an integer power, and 0 cannot be raised to a negative power",
         ),
-        Op("neg", 1, lambda xp, x, _: -x, lambda xp, out, x, _: (-1.0,)),
+        Op("neg", 1, lambda xp, x, _: -x, (-1.0,)),
         Op("exp", 1, lambda xp, x, _: xp.exp(x), lambda xp, out, x, _: (out,)),
         Op(
             "log",

@@ -299,3 +299,25 @@ def test_constants_are_labelled_leaves() -> None:
         const = [c for c in out.children if c is not v][0]
         assert type(const) is Constant and const.data == number and const.label == label
         assert const.children == () and const.op == ""
+
+
+def test_label_scope_and_arg_can_be_set_independently() -> None:
+    # The three share one slot inside a node; setting one must never disturb the others.
+    x = Value(3.0)
+    with scope("L1.N0"):
+        cube = x ** 3
+        leaky = x.leaky_relu(0.2)
+    assert (cube.label, cube.scope, cube.arg) == ("", "L1.N0", 3.0)
+    cube.label = "cube"
+    assert (cube.label, cube.scope, cube.arg) == ("cube", "L1.N0", 3.0)
+    cube.scope = ""
+    assert (cube.label, cube.scope, cube.arg) == ("cube", "", 3.0)
+    leaky.label = "h"
+    leaky.label = ""
+    assert (leaky.label, leaky.scope, leaky.arg) == ("", "L1.N0", 0.2)
+    assert (x.label, x.scope, x.arg) == ("", "", None)
+    with pytest.raises(TypeError, match="Value label must be a str, got int: 3"):
+        cube.label = 3
+    assert cube.label == "cube"
+    cube.backward()
+    assert x.grad == 27.0

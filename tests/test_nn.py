@@ -255,3 +255,38 @@ def test_mlp_matches_pytorch(activation: str, output_activation: str, init: str,
     for p, tg in zip(model.parameters(), t_grads):
         same(p.grad, tg, rtol=1e-12, atol=1e-14 * scale, what=p.label)
     assert any(abs(p.grad) > 1e-3 for p in model.parameters())
+
+
+# -- the weighted sum a neuron builds ------------------------------------------------------------
+
+
+def _shape(root: Value) -> list[tuple]:
+    order = topological_order(root)
+    index = {id(node): i for i, node in enumerate(order)}
+    return [(n.op, n.data, n.label, n.scope, tuple(index[id(c)] for c in n.children)) for n in order]
+
+
+def test_weighted_sum_builds_the_graph_the_operators_build() -> None:
+    from micrograd.engine import scope, weighted_sum
+
+    w = [Parameter(0.5, "w0"), Parameter(-1.5, "w1"), Parameter(2.0, "w2")]
+    b = Parameter(0.25, "b")
+    x = [Value(2.0, "x0"), 3, -1.0]  # numbers become constant leaves, as in `w * 3`
+    with scope("N"):
+        fast = weighted_sum(b, w, x)
+        slow = b + w[0] * x[0] + w[1] * x[1] + w[2] * x[2]
+    assert _shape(fast) == _shape(slow)
+    assert fast.data == 0.25 + 1.0 - 4.5 - 2.0
+    fast.backward()
+    assert [p.grad for p in w + [b]] == [2.0, 3.0, -1.0, 1.0]
+
+
+def test_weighted_sum_without_grad_and_with_bad_input() -> None:
+    from micrograd.engine import no_grad, weighted_sum
+
+    w, b = [Parameter(0.5), Parameter(2.0)], Parameter(1.0)
+    with no_grad():
+        out = weighted_sum(b, w, [4.0, 0.5])
+    assert (out.data, out.op, out.children) == (4.0, "", ())
+    with pytest.raises(TypeError, match=r"^input 1 must be a number or a Value, got str: 'a'$"):
+        weighted_sum(b, w, [1.0, "a"])
