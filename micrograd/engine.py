@@ -425,7 +425,11 @@ def _domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> E
         )
     if op.name in ("**", "pow"):
         exponent = other.data if other is not None else arg
-        where = _name(x) + (_name(other) if other is not None else "")
+        if other is None:
+            where = _name(x)
+        else:  # name each labelled operand by its role: "(base 'b', exponent 'e')"
+            roles = [f"{role} '{node.label}'" for role, node in (("base", x), ("exponent", other)) if node.label]
+            where = f" ({', '.join(roles)})" if roles else ""
         base = f"({x.data!r})" if repr(x.data).startswith("-") else repr(x.data)  # also -0.0
         return ValueError(f"{base} ** {exponent!r} is undefined{where}: {op.domain_rule}")
     return ValueError(f"{op.name}({x.data!r}) is undefined{_name(x)}: {op.domain_rule}")
