@@ -4,7 +4,7 @@
 matplotlib is an optional extra, imported only inside these functions, so the rest of the
 project works without it. Each function builds a `matplotlib.figure.Figure` on the Agg canvas
 (never pyplot's global state, so nothing leaks or shows twice in a notebook), returns it
-(a notebook displays it), and with `path=` also writes a PNG atomically.
+(Jupyter shows it after `%matplotlib inline`), and with `path=` also writes a PNG atomically.
 """
 
 from __future__ import annotations
@@ -95,7 +95,10 @@ def plot_decision_boundary(
     ax = fig.subplots()
     if out.shape[1] == 1:
         z = out[:, 0].reshape(gx.shape)
-        filled = ax.contourf(gx, gy, z, levels=20, cmap="RdBu_r", alpha=0.6)
+        # Probabilities get a fixed 0..1 scale: auto-scaling would stretch a flat 0.5 ± 1e-6 (a
+        # model that learned nothing) into what looks like a confident boundary.
+        levels = np.linspace(0.0, 1.0, 21) if 0.0 <= z.min() and z.max() <= 1.0 else 20
+        filled = ax.contourf(gx, gy, z, levels=levels, cmap="RdBu_r", alpha=0.6)
         fig.colorbar(filled, ax=ax, label="model output")
         if z.min() < 0.5 < z.max():
             ax.contour(gx, gy, z, levels=[0.5], colors="black", linewidths=1.5)
