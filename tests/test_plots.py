@@ -89,3 +89,17 @@ assert "matplotlib" in sys.modules and "matplotlib.pyplot" not in sys.modules
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=repo)
     assert result.returncode == 0, result.stderr
     assert_png(tmp_path / "h.png")
+
+
+class _Flat:
+    """A model that learned nothing: 0.5 everywhere, give or take a millionth."""
+
+    def predict(self, X):
+        return 0.5 + 1e-6 * np.tanh(np.asarray(X)[:, :1])
+
+
+def test_a_flat_probability_is_drawn_on_the_full_0_to_1_scale():
+    X, y = make_moons(20, noise=0.1, seed=0)
+    fig = plot_decision_boundary(_Flat(), X, y)
+    colorbar = fig.axes[1]
+    assert colorbar.get_ylim() == (0.0, 1.0)
