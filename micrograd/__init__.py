@@ -3,6 +3,7 @@
 from .engine import Constant, Value, is_grad_enabled, no_grad, scope, topological_order
 from .gradcheck import GradcheckReport, gradcheck
 from .nn import Dense, Dropout, Parameter, Sequential, load_model, manual_seed
+from .tape import Tape
 
 __all__ = [
     "Constant",
@@ -11,6 +12,7 @@ __all__ = [
     "GradcheckReport",
     "Parameter",
     "Sequential",
+    "Tape",
     "Value",
     "gradcheck",
     "is_grad_enabled",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Sequence, Union
+from typing import Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .losses import LOSSES, categorical_cross_entropy, get_loss, softmax
 from .metrics import get_metric, metric_name
 from .nn import ACTIVATIONS, INITS, Layer, Module, Parameter, Seed, _check_size, _rng
 from .optim import get_optimizer
+from .tape import Tape
 
 #: Activations a `Dense` layer accepts: those of a neuron, plus "softmax" over the whole layer.
 DENSE_ACTIVATIONS = (*ACTIVATIONS, "softmax")
@@ -129,9 +130,18 @@ class Dropout(Module):
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
         if not training or self.rate == 0.0:
             return list(x)
-        scale = 1.0 / (1.0 - self.rate)
         with scope(self.name):
-            return [xi * 0.0 if self.rng.random() < self.rate else xi * scale for xi in x]
+            return [xi * m for xi, m in zip(x, self.draw_mask(len(x)))]
+
+    def draw_mask(self, n: int) -> list[float]:
+        """The multipliers for one sample's n inputs: 0 (dropped) or 1/(1 - rate) (kept).
+
+        The one place dropout draws random numbers: one per input, in order, from the layer's
+        generator. The scalar engine draws one sample's mask as it builds that sample's graph; the
+        tape draws the batch's masks sample after sample: the same numbers either way.
+        """
+        scale = 1.0 / (1.0 - self.rate)
+        return [0.0 if self.rng.random() < self.rate else scale for _ in range(n)]
 
     def get_config(self) -> dict[str, Any]:
         return {"type": "Dropout", "rate": self.rate, "seed": self.seed}
@@ -441,6 +451,7 @@ class Sequential(Module):
         validation_data: tuple[ArrayLike, ArrayLike] | None = None,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
+        engine: str = "auto",
     ) -> History:
         """Train for `epochs` passes over the data, one optimizer step per batch of `batch_size` samples.
 
@@ -448,7 +459,19 @@ class Sequential(Module):
         anything between mini-batch (200 samples in batches of 5: 40 updates per epoch). The loss
         of a batch is the mean of its per-sample losses. `validation_split` holds out the LAST
         fraction of the samples (before shuffling), as Keras does. Returns the `History`.
+
+        `engine`: "scalar" builds one graph of Values per sample, as the course slides do;
+        "tape" records the model's graph once (`micrograd.tape.Tape`) and runs it on the whole
+        batch with NumPy (the loss of each sample is still computed by the scalar engine, from
+        the model's outputs): the same numbers, bit for bit, unless the loss reads the outputs out
+        of order (a softmax cross-entropy starts with the target's class), where the gradients
+        are summed in another order: equal to rounding. "auto" (the default) takes the
+        tape whenever the model's graph cannot depend on the data: every model except one with
+        a softmax Dense layer before its last layer (softmax subtracts the largest score, a
+        constant taken from the data).
         """
+        if engine not in ("auto", "tape", "scalar"):
+            raise ValueError(f"engine must be 'auto', 'tape' or 'scalar', got {engine!r:.60}")
         if self.optimizer is None:
             raise RuntimeError("compile the model before fit: model.compile(loss=..., optimizer=...)")
         epochs = _check_int("epochs", epochs)
@@ -486,6 +509,8 @@ class Sequential(Module):
                 raise ValueError(f"callbacks must be Callback objects, got {type(cb).__name__}: {cb!r:.60}")
 
         self.build(X.shape[1])
+        use_tape = engine == "tape" or (engine == "auto" and self._tape_fits())
+        body = self._record_body(X) if use_tape else None
         history = History()
         callbacks = [history, *callbacks]
         names = self.metrics_names
@@ -515,7 +540,10 @@ class Sequential(Module):
                 for b in range(n_batches):
                     batch = order[b * batch_size : (b + 1) * batch_size]
                     where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
-                    batch_loss = self._train_step(X, targets, batch, outputs, b * batch_size, where)
+                    if body is None:
+                        batch_loss = self._train_step(X, targets, batch, outputs, b * batch_size, where)
+                    else:
+                        batch_loss = self._train_step_tape(body, X, targets, batch, outputs, b * batch_size, where)
                     loss_sum += batch_loss * len(batch)
                     if bar is not None:
                         bar.set_postfix(loss=f"{loss_sum / min(n, (b + 1) * batch_size):.4f}", refresh=False)
@@ -575,6 +603,95 @@ class Sequential(Module):
                 self.set_weights(before)
                 raise self._diverged(where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
         return loss.data
+
+    # -- training on a tape -----------------------------------------------------------------------
+
+    def _tape_fits(self) -> bool:
+        """True when the model's graph is the same for every sample: no softmax before the last layer."""
+        return all(
+            layer is self.layers[-1] or not (isinstance(layer, Dense) and layer.activation == "softmax")
+            for layer in self.layers
+        )
+
+    def _record_body(self, X: np.ndarray) -> _Body:
+        """Record the model on a tape, and check a second recording (on another sample) is the same.
+
+        The tape holds everything up to the model's outputs, except a softmax on the last layer: that
+        softmax and the loss run per sample in the scalar engine (`_train_step_tape`), because they
+        branch on the data (softmax's max, the class of the target, the clipping of probabilities).
+        """
+        body = self._body_graph(X[0])
+        if X.shape[0] > 1:
+            body.tape.check_same_structure(self._body_graph(X[1]).tape, "the graphs of samples 0 and 1")
+        return body
+
+    def _body_graph(self, row: np.ndarray) -> _Body:
+        xs = [Value(float(v), f"x{j}") for j, v in enumerate(row)]
+        values: list[Value] = xs
+        masks: list[tuple[Dropout, list[Value]]] = []
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                if layer.rate > 0.0:  # the mask becomes an input of the tape, drawn at every step
+                    leaves = [Value(1.0, f"{layer.name}.mask{j}") for j in range(len(values))]
+                    with scope(layer.name):
+                        values = [xi * m for xi, m in zip(values, leaves)]
+                    masks.append((layer, leaves))
+            elif layer is self.layers[-1] and layer.activation == "softmax":
+                values = layer.layer(values)  # the softmax itself runs per sample, with the loss
+            else:
+                values = layer(values, training=True)
+        inputs = xs + [leaf for _, leaves in masks for leaf in leaves]
+        return _Body(Tape.record(values, inputs=inputs), xs, masks)
+
+    def _train_step_tape(
+        self, body: _Body, X: np.ndarray, targets: list, batch: list[int], outputs: np.ndarray, start: int, where: str
+    ) -> float:
+        """`_train_step` on a tape: the same numbers (see `fit` and `micrograd.tape`).
+
+        The model runs on the whole batch at once; each sample's loss (and a last-layer softmax) is
+        built in the scalar engine on leaves holding the model's outputs; its gradient with respect
+        to those outputs is fed back into the tape's backward pass.
+        """
+        n = len(batch)
+        rows = X[batch]
+        feed: dict[Value, Any] = {x: rows[:, j] for j, x in enumerate(body.xs)}
+        for layer, leaves in body.masks:
+            mask = np.array([layer.draw_mask(len(leaves)) for _ in range(n)])
+            feed.update({leaf: mask[:, j] for j, leaf in enumerate(leaves)})
+        scores = body.tape.forward(feed)
+        last = self.layers[-1]
+        heads, losses = [], []
+        for k, i in enumerate(batch):
+            head = [Value(v) for v in scores[k].tolist()]
+            out = head
+            if isinstance(last, Dense) and last.activation == "softmax":
+                with scope(last.name):
+                    out = softmax(head)
+            values = [o.data for o in out]
+            if not all(math.isfinite(v) for v in values):
+                raise self._diverged(where, f"the model's output is {values}")
+            outputs[start + k] = values
+            heads.append(head)
+            losses.append(self._sample_loss(out, targets[i]))
+        total = losses[0].data
+        for sample_loss in losses[1:]:
+            total = total + sample_loss.data
+        loss = total / n  # as `_train_step`'s Value graph computes it: ((l0 + l1) + ...) / n
+        if not math.isfinite(loss):
+            raise self._diverged(where, f"the loss is {loss}")
+        # ∂loss/∂(each output of each sample): each sample's loss enters the mean with weight 1/n
+        for sample_loss in losses:
+            (sample_loss / n).backward()
+        grad_output = np.array([[o.grad for o in head] for head in heads])
+        before = self.get_weights()
+        self.optimizer.zero_grad()
+        body.tape.backward(reduce="sum", grad_output=grad_output)
+        self.optimizer.step()
+        for p in self.parameters():
+            if not math.isfinite(p.data):
+                self.set_weights(before)
+                raise self._diverged(where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
+        return loss
 
     def _diverged(self, where: str, what: str) -> TrainingDivergedError:
         lr = getattr(self.optimizer, "lr", None)
@@ -645,6 +762,14 @@ class Sequential(Module):
     def __repr__(self) -> str:
         inside = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inside}], input_dim={self.input_dim})"
+
+
+class _Body(NamedTuple):
+    """The model recorded on a tape for `fit`: the tape, its input leaves, and each dropout mask's leaves."""
+
+    tape: Tape
+    xs: list[Value]
+    masks: list[tuple[Dropout, list[Value]]]
 
 
 def _progress_bar(verbose: int, total: int, desc: str) -> Any:

@@ -15,6 +15,7 @@ from micrograd.datasets import make_blobs, make_moons, make_xor
 from micrograd.losses import binary_cross_entropy, mse
 from micrograd.optim import SGD, Adam, StepDecay
 from micrograd.sequential import Dense, Dropout, Sequential, TrainingDivergedError
+from micrograd.tape import DataDependentGraphError
 
 
 class Recorder(Callback):
@@ -467,3 +468,120 @@ def test_progress_bar_per_epoch_with_loss_and_metrics_and_silence_with_verbose_0
     model.fit(X, y, epochs=2, batch_size=5, verbose=2)
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[1].startswith("Epoch 2/2 - loss: ") and " - accuracy: " in out[1]
+
+
+# -- the tape: fit replays one recorded graph per batch (micrograd.tape) ---------------------------
+
+
+def _fit_both(make_model, X, y, loss, metrics=(), **fit_kwargs):
+    """The same training run with engine="tape" and engine="scalar": (histories, final weights)."""
+    runs = []
+    for engine in ("tape", "scalar"):
+        model = make_model()
+        model.compile(loss=loss, optimizer=Adam(lr=0.05), metrics=list(metrics))
+        history = model.fit(X, y, verbose=0, engine=engine, **fit_kwargs)
+        runs.append((history.history, model.get_weights()))
+    return runs
+
+
+TAPE_MODELS = {
+    "tanh-sigmoid, binary_crossentropy": (
+        lambda: Sequential([Dense(5, activation="tanh"), Dense(1, activation="sigmoid")], input_dim=2, seed=1),
+        "binary_crossentropy",
+        "moons",
+    ),
+    "relu with dropout, hinge": (
+        lambda: Sequential([Dense(8, activation="relu"), Dropout(0.3, seed=2), Dense(1)], input_dim=2, seed=1),
+        "hinge",
+        "moons_pm1",
+    ),
+    "elu-softplus-leaky, huber": (
+        lambda: Sequential(
+            [Dense(4, activation="elu"), Dense(3, activation="leaky_relu"), Dense(1)], input_dim=2, seed=1
+        ),
+        "huber",
+        "moons",
+    ),
+    "softmax output, sparse_categorical_crossentropy": (
+        lambda: Sequential([Dense(6, activation="tanh"), Dense(3, activation="softmax")], input_dim=2, seed=1),
+        "sparse_categorical_crossentropy",
+        "blobs",
+    ),
+    "softmax output with dropout, categorical_crossentropy": (
+        lambda: Sequential(
+            [Dense(6, activation="relu"), Dropout(0.5, seed=4), Dense(3, activation="softmax")], input_dim=2, seed=1
+        ),
+        "categorical_crossentropy",
+        "blobs_one_hot",
+    ),
+    "linear outputs, mse": (
+        lambda: Sequential([Dense(4, activation="sigmoid"), Dense(2)], input_dim=2, seed=1),
+        "mse",
+        "two_targets",
+    ),
+}
+
+
+def _tape_data(kind: str):
+    if kind.startswith("blobs"):
+        X, y = make_blobs(24, centers=3, std=1.0, seed=0)
+        return (X, np.eye(3)[y.astype(int)]) if kind == "blobs_one_hot" else (X, y)
+    X, y = small_moons(24)
+    if kind == "moons_pm1":
+        return X, 2 * y - 1
+    if kind == "two_targets":
+        return X, np.c_[X[:, 0] * X[:, 1], X[:, 0] - X[:, 1]]
+    return X, y
+
+
+@pytest.mark.parametrize("case", sorted(TAPE_MODELS))
+def test_fit_on_the_tape_gives_the_scalar_engines_history(case):
+    make_model, loss, data = TAPE_MODELS[case]
+    X, y = _tape_data(data)
+    (tape_history, tape_weights), (scalar_history, scalar_weights) = _fit_both(
+        make_model, X, y, loss, epochs=3, batch_size=7, seed=3, validation_split=0.25
+    )
+    assert tape_history.keys() == scalar_history.keys()
+    for key in scalar_history:
+        np.testing.assert_allclose(tape_history[key], scalar_history[key], rtol=1e-12, atol=0, err_msg=key)
+    np.testing.assert_allclose(tape_weights, scalar_weights, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["relu with dropout, hinge", "tanh-sigmoid, binary_crossentropy", "elu-softplus-leaky, huber", "linear outputs, mse"],
+)
+def test_fit_on_the_tape_is_bit_for_bit_the_scalar_engine_when_the_loss_reads_outputs_in_order(case):
+    """The tape adds every gradient in the scalar engine's order (see micrograd.tape). A softmax
+    cross-entropy reads the target's class first, so its gradients add in another order there
+    (the test above: equal to rounding)."""
+    make_model, loss, data = TAPE_MODELS[case]
+    X, y = _tape_data(data)
+    (tape_history, tape_weights), (scalar_history, scalar_weights) = _fit_both(
+        make_model, X, y, loss, metrics=["accuracy"] if loss != "mse" else ["mae"], epochs=2, batch_size=5, seed=0
+    )
+    assert tape_history == scalar_history
+    assert tape_weights == scalar_weights
+
+
+def test_auto_takes_the_tape_unless_a_softmax_comes_before_the_last_layer(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("this engine should not run")
+
+    X, y = _tape_data("blobs")
+    with monkeypatch.context() as patch:
+        patch.setattr(Sequential, "_train_step", refuse)  # the scalar engine's step
+        model = Sequential([Dense(4, activation="tanh"), Dense(3, activation="softmax")], input_dim=2, seed=0)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+        model.fit(X, y, epochs=1, verbose=0)
+
+    hidden = Sequential([Dense(4, activation="softmax"), Dense(3, activation="softmax")], input_dim=2, seed=0)
+    hidden.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    with monkeypatch.context() as patch:
+        patch.setattr(Sequential, "_train_step_tape", refuse)
+        hidden.fit(X, y, epochs=1, verbose=0)
+    # Forced onto the tape, the two recordings differ (softmax's max is a constant from the data).
+    with pytest.raises(DataDependentGraphError, match=r"samples 0 and 1 differ at instruction \d+ \(op '-'\)"):
+        hidden.fit(X, y, epochs=1, verbose=0, engine="tape")
+    with pytest.raises(ValueError, match=r"engine must be 'auto', 'tape' or 'scalar', got 'numpy'"):
+        hidden.fit(X, y, epochs=1, verbose=0, engine="numpy")

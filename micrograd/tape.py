@@ -1,0 +1,846 @@
+"""The tape: record a graph once, replay it on a whole batch with NumPy, print it as straight-line code.
+
+A scalar engine builds one node per operation per sample: one step of Karpathy's two-moons demo
+(100 samples) makes 65,814 Python objects. But the graph of ONE sample has ~660 nodes, and it is
+the same graph for every sample. `Tape.record` walks it once into a flat list of instructions (a
+Wengert list, the "evaluation trace" of Baydin et al. 2018); `forward` then runs each instruction
+on a NumPy array holding the whole batch, and `backward` runs the chain rule over the list in
+reverse. That is what "vectorisation" means: the same program, one array operation per line.
+(It goes one step further, as a matrix product does: the lines of one level that apply the same
+op, such as the 32 products `w * x` of a layer, run as one NumPy call; see `_Schedule`.)
+
+    tape = Tape.record(loss, inputs=[x0, x1, y])        # parameters: every other leaf
+    losses = tape.forward({x0: X[:, 0], x1: X[:, 1], y: Y})   # one loss per sample
+    tape.backward(reduce="mean")                        # parameter .grad += batch-mean gradient
+    print(tape)                                         # the program, forward and backward
+
+What is where:
+- Slots. Every node of the graph except a constant is a slot: an *input* (given as an array at
+  `forward`), a *parameter* (every other leaf, read from its `.data` at every `forward`, so an
+  optimizer step needs no re-recording) or the result of one instruction.
+- Constants (the 2 of `d ** 2 / 2`) are folded into the instructions as `Const` operands.
+- One definition per op: `forward` and `backward` call the very functions of `micrograd.ops`
+  that the scalar engine calls, with `NUMPY` (a namespace mirroring `ops.FLOATS`) for values that
+  differ between samples, and with `FLOATS` itself for values that do not (a parameter, w ** 2).
+- Exactness. Per sample, every instruction does the scalar engine's operations, in the same
+  order, with the same functions (exp, log, tanh, ... are C's libm, as for floats, not NumPy's
+  own SIMD versions): per-sample outputs and per-sample gradients of every per-sample node are
+  bit for bit the engine's. A parameter's gradient is a sum over the batch, added in the order
+  of the engine's backward through the batch's graph `((l0 + l1) + ...)` (see `_Schedule`): bit
+  for bit that gradient when every instruction depends on an input (every `Sequential` model),
+  so `fit` on a tape gives the scalar engine's weights exactly for a one-output model. A
+  sub-expression of parameters alone (a penalty Σw²) is computed once per batch instead of once
+  per sample; its gradient then agrees to rounding (tests: 1e-12 relative), not bit for bit.
+
+What the tape cannot see: it replays the recorded graph. A `relu` is fine (the op handles both
+sides of its kink on every sample), but a Python `if x.data > 0:` at record time silently picks
+one branch for every sample, and a constant computed from the data (softmax's max) is frozen.
+`Tape.record` cannot detect that from one graph; record on two samples and call
+`check_same_structure`, which names the first instruction that differs (`Sequential.fit` does).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import types
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, Union
+
+import numpy as np
+
+from .engine import Constant, Value, _domain_error, topological_order
+from .names import node_names
+from .ops import FLOATS, OPS, Op
+
+__all__ = ["NUMPY", "AdjointStep", "Const", "DataDependentGraphError", "Instruction", "Tape"]
+
+
+def _libm(f: Callable[..., float]) -> Callable[..., Any]:
+    """`f`, one of `FLOATS`' functions (C's libm), applied element by element to arrays.
+
+    NumPy ships its own exp, log, tanh, ... (SIMD code that differs between builds and CPUs, and
+    here differs from libm's tanh in the last bit for about a quarter of all inputs). Calling
+    libm itself keeps every per-sample value bit for bit the scalar engine's, on any machine.
+    """
+
+    def elementwise(*args: Any) -> Any:
+        if all(np.ndim(a) == 0 for a in args):
+            return f(*(float(a) for a in args))
+        arrays = np.broadcast_arrays(*args)
+        columns = [a.ravel().tolist() for a in arrays]
+        return np.fromiter(map(f, *columns), np.float64, arrays[0].size).reshape(arrays[0].shape)
+
+    return elementwise
+
+
+#: `ops.FLOATS` for NumPy arrays, so each op's one formula runs on a whole batch. Exact
+#: operations (IEEE requires the correctly rounded result: sqrt, abs, floor, where, maximum)
+#: are NumPy's own; the others are the very libm functions FLOATS calls (see `_libm`), so
+#: `pow` keeps FLOATS' C99 semantics (0 ** -1 = inf, overflow = ±inf) too.
+NUMPY = types.SimpleNamespace(
+    sqrt=np.sqrt,
+    abs=np.abs,
+    isfinite=np.isfinite,
+    floor=np.floor,
+    where=np.where,
+    maximum=np.maximum,
+    log=_libm(FLOATS.log),
+    log1p=_libm(FLOATS.log1p),
+    sin=_libm(FLOATS.sin),
+    cos=_libm(FLOATS.cos),
+    tanh=_libm(FLOATS.tanh),
+    exp=_libm(FLOATS.exp),
+    expm1=_libm(FLOATS.expm1),
+    pow=_libm(FLOATS.pow),
+)
+
+Array = Union[float, np.ndarray]
+
+
+class DataDependentGraphError(ValueError):
+    """Two recordings of the same model differ: its graph depends on the data, so no tape fits it."""
+
+
+class Const(NamedTuple):
+    """A constant leaf folded into an instruction: its value, and its name as `node_names` writes it."""
+
+    value: float
+    name: str
+
+
+class Instruction(NamedTuple):
+    """One line of the program: `slot[out] = op(operands..., arg)`."""
+
+    op: Op
+    out: int  # the slot the result goes to
+    operands: tuple[Union[int, Const], ...]  # one per operand of the op: a slot, or a folded constant
+    arg: float | None  # the op's constant parameter (the 2 of x ** 2, leaky_relu's slope), else None
+    varying: bool  # True when the result can differ between samples (it depends on an input)
+
+
+class AdjointStep(NamedTuple):
+    """One term of the backward pass: adjoint[target] += local × upstream (see `Tape.adjoint_trace`)."""
+
+    k: int  # the instruction
+    pos: int  # which operand of it (0 or 1); the target slot is instructions[k].operands[pos]
+    local: Array  # ∂(instruction k's result)/∂(that operand)
+    upstream: Array  # the adjoint of instruction k's result
+    total: Array | None  # the target's adjoint after this term (None: a shared node's, summed after the batch)
+
+
+def _identifier(name: str) -> str:
+    """A node name as a Python identifier: "L1.N0.w2" -> "L1_N0_w2", "2x" -> "_2x", "if" -> "if_"."""
+    text = re.sub(r"\W", "_", name, flags=re.ASCII) or "_"
+    if text[0].isdigit():
+        text = "_" + text
+    return text + "_" if keyword.iskeyword(text) else text
+
+
+def _number(x: float) -> str:
+    """A number as Python source that reads back as exactly that float ("2", "0.1", "float('inf')")."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return f"float('{x!r}')"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _merged_order(outputs: Sequence[Value]) -> list[Value]:
+    """One topological order for several outputs: each output's order, nodes already placed skipped."""
+    if len(outputs) == 1:
+        return topological_order(outputs[0])
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for out in outputs:
+        for node in topological_order(out):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+class Tape:
+    """A graph recorded as a flat list of instructions, run on whole batches with NumPy.
+
+    Make one with `Tape.record`. Attributes (read-only by convention):
+    - `nodes[s]`, `kinds[s]`, `names[s]`, `identifiers[s]`: the node in slot s, its kind ("input",
+      "parameter", "op", or "constant" for a constant that is itself an output), its name from
+      `micrograd.names.node_names` (label, else v1, v2, ...) and that name as a Python identifier
+      (every character other than a letter, digit or _ becomes _, a leading digit gets a _ in
+      front, a keyword gets one behind; a clash with an earlier identifier gets _2, _3, ...).
+    - `instructions`: the program, in topological order.
+    - `inputs`, `parameters`: the input leaves (in the order given) and the parameter leaves.
+    """
+
+    def __init__(
+        self,
+        outputs: Sequence[Value],
+        single_output: bool,
+        nodes: list[Value],
+        kinds: list[str],
+        names: list[str],
+        instructions: list[Instruction],
+        inputs: Sequence[Value],
+    ) -> None:
+        self.nodes = nodes
+        self.kinds = kinds
+        self.names = names
+        self.identifiers = _identifiers(names)
+        self.instructions = tuple(instructions)
+        self.inputs = tuple(inputs)
+        self.slot_of: dict[Value, int] = {node: s for s, node in enumerate(nodes)}
+        self.parameters = tuple(node for node, kind in zip(nodes, kinds) if kind == "parameter")
+        self.outputs = tuple(outputs)
+        self._single = single_output
+        self._output_slots = [self.slot_of[out] for out in outputs]
+        self._varying = [kind == "input" for kind in kinds]
+        for ins in self.instructions:
+            self._varying[ins.out] = ins.varying
+        self._schedule = _Schedule(self)
+        self._values: _Values | None = None  # every slot's value after the latest forward
+        self._n: int | None = None  # the batch size of the latest forward (None: no sample axis)
+
+    # -- recording ------------------------------------------------------------------------------
+
+    @classmethod
+    def record(cls, output: Value | Sequence[Value], inputs: Sequence[Value] = ()) -> Tape:
+        """Walk the graph below `output` once (no recursion) into a list of instructions.
+
+        `inputs` are leaves whose values `forward` takes as arrays (one value per sample); every
+        other non-constant leaf is a parameter. `output` may be a list of Values (a model with
+        several outputs): `forward` then returns one column per output.
+        """
+        single = isinstance(output, Value)
+        outputs = [output] if single else _check_outputs(output)
+        inputs = _check_inputs(inputs)
+        order = _merged_order(outputs)
+        in_graph = set(order)
+        names_by_node = node_names(order)
+        for node in inputs:
+            if node not in in_graph:
+                raise ValueError(
+                    f"Tape.record: input {_describe(node)} is not a leaf of the recorded graph: "
+                    f"the output does not depend on it"
+                )
+        input_set = set(inputs)
+        output_set = set(outputs)
+        slot_of: dict[Value, int] = {}
+        nodes: list[Value] = []
+        kinds: list[str] = []
+        instructions: list[Instruction] = []
+        varying: list[bool] = []
+
+        def new_slot(node: Value, kind: str, is_varying: bool) -> int:
+            slot_of[node] = len(nodes)
+            nodes.append(node)
+            kinds.append(kind)
+            varying.append(is_varying)
+            return slot_of[node]
+
+        for node in order:
+            children = node.children
+            if node in input_set:
+                new_slot(node, "input", True)
+            elif not children:
+                if not isinstance(node, Constant):
+                    new_slot(node, "parameter", False)
+                elif node in output_set:  # only an output needs a slot; elsewhere it is folded
+                    new_slot(node, "constant", False)
+            else:
+                op = OPS.get(node.op)
+                if op is None or op.arity != len(children):
+                    raise ValueError(f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}")
+                operands = tuple(
+                    Const(child.data, names_by_node[child])
+                    if isinstance(child, Constant) and child not in input_set
+                    else slot_of[child]
+                    for child in children
+                )
+                is_varying = any(type(o) is int and varying[o] for o in operands)
+                out = new_slot(node, "op", is_varying)
+                arg = node.arg if op.arity == 1 else None
+                instructions.append(Instruction(op, out, operands, arg, is_varying))
+        names = [names_by_node[node] for node in nodes]
+        return cls(outputs, single, nodes, kinds, names, instructions, inputs)
+
+    def check_same_structure(self, other: Tape, what: str = "the two recordings") -> None:
+        """Raise `DataDependentGraphError` naming the first instruction where `other` differs.
+
+        Two recordings of one model on two samples must give the same program: same ops, same
+        slots, same parameters, same constants. If they do not, the graph depends on the data
+        (a Python `if` on `.data`, a constant computed from the data) and a tape cannot replay it.
+        """
+        for k in range(max(len(self.instructions), len(other.instructions))):
+            mine = self.instructions[k] if k < len(self.instructions) else None
+            theirs = other.instructions[k] if k < len(other.instructions) else None
+            if mine is None or theirs is None or _signature(mine) != _signature(theirs):
+                first = "(no instruction)" if mine is None else f"`{self.line(k)}`"
+                second = "(no instruction)" if theirs is None else f"`{other.line(k)}`"
+                raise DataDependentGraphError(
+                    f"the graph depends on the data: {what} differ at instruction {k + 1} "
+                    f"(op {(mine or theirs).op.name!r}): {first} versus {second}. A tape replays one "
+                    "recorded graph for every sample, so it cannot follow a Python `if` on `.data` "
+                    "or a constant computed from the data; use the scalar engine for this graph"
+                )
+        leaves = [(kind, node if kind == "parameter" else None) for node, kind in zip(self.nodes, self.kinds)]
+        leaves_other = [(kind, node if kind == "parameter" else None) for node, kind in zip(other.nodes, other.kinds)]
+        if leaves != leaves_other:
+            raise DataDependentGraphError(
+                f"the graph depends on the data: {what} use different leaves (inputs or parameters)"
+            )
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def forward(self, feed: Mapping[Value, Any] | None = None) -> np.ndarray:
+        """Run the program on a batch: `feed` maps each input leaf to a 1-D array (one value per
+        sample) or to a number (the same for every sample). Returns the output for each sample:
+        shape (n,), or (n, k) for k outputs; without any 1-D array, shape () or (k,).
+
+        An input outside an op's domain raises the engine's error, naming the sample and the tape
+        line: no NumPy warning, no silent NaN. (Lines run level by level, so when several lines
+        fail, the one reported is the first of the lowest level, not always the first line.)
+        """
+        shared, inputs, n = self._bind(feed)
+        values = self._schedule.forward(shared, inputs, n)
+        self._values, self._n = values, n
+        columns = [values.array(s) for s in self._output_slots]
+        out = columns[0].copy() if self._single else np.stack(columns, axis=-1)
+        return np.asarray(out[0]) if n is None else out
+
+    def backward(self, reduce: str = "mean", grad_output: Any = None) -> None:
+        """Add the gradient of the batch's output to every parameter's `.grad` (accumulating, as
+        `Value.backward()` does: call the optimizer's `zero_grad()` between steps).
+
+        `reduce="mean"` gives the gradient of the mean of the per-sample outputs, "sum" of their
+        sum. `grad_output` (shape like `forward`'s result) weighs each sample's output instead of 1:
+        the chain rule from a loss computed outside the tape.
+        """
+        adjoints = self._backprop(grad_output, every_node=False)
+        scale = self._scale(reduce)
+        for p in self.parameters:
+            g = float(adjoints[self.slot_of[p]])
+            p.grad += g / scale if scale != 1 else g
+
+    def gradients(self, reduce: str = "mean", grad_output: Any = None) -> dict[Value, Array]:
+        """∂output/∂node for every recorded node, after `forward`, without touching any `.grad`.
+
+        A node that differs between samples (an input, anything computed from one) gets one
+        gradient per sample (an array); a node the same for all (a parameter, w ** 2) gets the
+        reduced gradient of the batch, as `backward` would add to a parameter.
+        """
+        adjoints = self._backprop(grad_output)
+        scale = self._scale(reduce)
+        result: dict[Value, Array] = {}
+        for s, node in enumerate(self.nodes):
+            g = adjoints[s]
+            if self._varying[s]:
+                result[node] = float(g[0]) if self._n is None else g
+            else:
+                result[node] = float(g) / scale
+        return result
+
+    def adjoint_trace(self, grad_output: Any = None) -> list[AdjointStep]:
+        """Every chain-rule term of the backward pass (for the trace table), in `backward_steps()`
+        order, with the numbers of the latest `forward`. Touches no `.grad`. A term of a
+        per-sample node has one number per sample and no running total (`total` is None)."""
+        trace: list = []
+        self._backprop(grad_output, trace)
+        trace.sort(key=lambda entry: (-entry[0], entry[1]))
+        return [AdjointStep(*entry) for entry in trace]
+
+    def values(self) -> dict[Value, Array]:
+        """Every recorded node's value from the latest `forward` (an array for a per-sample node)."""
+        values = self._require_forward()
+        return {node: values.get(s, self._n is None) for s, node in enumerate(self.nodes)}
+
+    def local_grads(self, k: int) -> tuple[Array, ...]:
+        """∂(instruction k's result)/∂(each operand), from the latest `forward` (micrograd.ops)."""
+        values = self._require_forward()
+        ins = self.instructions[k]
+        scalar = self._n is None or not ins.varying
+        x, y = _operand_values(ins, lambda slot: values.get(slot, scalar))
+        with np.errstate(all="ignore"):
+            return ins.op.derivatives(NUMPY if ins.varying else FLOATS, values.get(ins.out, scalar), x, y)
+
+    def backward_steps(self) -> Iterator[tuple[int, int]]:
+        """(instruction index, operand position) of every chain-rule term, in the order backward adds
+        them: instructions in reverse, operands left to right, constants skipped."""
+        for k in range(len(self.instructions) - 1, -1, -1):
+            for pos, operand in enumerate(self.instructions[k].operands):
+                if type(operand) is int:
+                    yield k, pos
+
+    # -- printing ---------------------------------------------------------------------------------
+
+    def expression(self, k: int, names: Sequence[str] | None = None) -> str:
+        """The right-hand side of instruction k, e.g. "w * x" or "tanh(v3)", with `names` per slot
+        (default: the Python identifiers of `source()`; the trace table passes `self.names`)."""
+        names = self.identifiers if names is None else names
+        ins = self.instructions[k]
+        texts = [
+            names[o] if type(o) is int else (f"({_number(o.value)})" if o.value < 0 else _number(o.value))
+            for o in ins.operands
+        ]
+        x = texts[0]
+        name = ins.op.name
+        if name in ("+", "-", "*", "/"):
+            return f"{x} {name} {texts[1]}"
+        if name == "pow":
+            return f"{x} ** {texts[1]}"
+        if name == "**":
+            return f"{x} ** {_number(ins.arg)}"
+        if name == "neg":
+            return f"-{x}"
+        if ins.arg is not None:
+            return f"{name}({x}, {_number(ins.arg)})"
+        return f"{name}({x})"
+
+    def line(self, k: int) -> str:
+        """Instruction k as one line of Python: "v2 = v1 + b"."""
+        return f"{self.identifiers[self.instructions[k].out]} = {self.expression(k)}"
+
+    def local_name(self, k: int, pos: int) -> str:
+        """The name of a local derivative in `source()`: "dv2_dv1" is ∂v2/∂v1 (operand `pos` of line k).
+        When both operands are the same node, "_1st" / "_2nd" say which one."""
+        ins = self.instructions[k]
+        ids = self.identifiers
+        name = f"d{ids[ins.out]}_d{ids[ins.operands[pos]]}"  # type: ignore[index]
+        if len(ins.operands) == 2 and ins.operands[0] == ins.operands[1]:
+            name += ("_1st", "_2nd")[pos]
+        return name
+
+    def source(self) -> str:
+        """The program as straight-line Python: the forward pass, then the backward pass.
+
+        In the backward pass `grad_u` is ∂output/∂u (each starts at 0) and `dv_du` names the local
+        derivative ∂v/∂u of one line, which `micrograd.ops` defines (it is not written out here,
+        so the formula of each derivative stays in one place).
+        """
+        ids = self.identifiers
+        inputs = ", ".join(ids[self.slot_of[x]] for x in self.inputs) or "none"
+        params = ", ".join(ids[self.slot_of[p]] for p in self.parameters) or "none"
+        lines = [
+            f"# inputs (one value per sample): {inputs}",
+            f"# parameters (read from .data): {params}",
+            "# forward pass",
+            *(self.line(k) for k in range(len(self.instructions))),
+            "# backward pass: grad_u = d output / d u, starting at 0; dv_du = local derivative of line v",
+        ]
+        seeded: set[int] = set()
+        for s in self._output_slots:
+            lines.append(f"grad_{ids[s]} {'+=' if s in seeded else '='} 1.0")
+            seeded.add(s)
+        for k, pos in self.backward_steps():
+            ins = self.instructions[k]
+            target = ids[ins.operands[pos]]  # type: ignore[index]
+            lines.append(f"grad_{target} += {self.local_name(k, pos)} * grad_{ids[ins.out]}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.source()
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(self.names[self.slot_of[x]] for x in self.inputs)
+        return f"Tape({len(self.instructions)} instructions, inputs [{inputs}], {len(self.parameters)} parameters)"
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _bind(self, feed: Mapping[Value, Any] | None) -> tuple[list, dict[int, Any], int | None]:
+        """The values before the first instruction: parameters from `.data` (a list by slot), the
+        inputs from `feed` (by slot: a 1-D array, or a float for every sample), the batch size."""
+        if feed is None:
+            feed = {}
+        if not isinstance(feed, Mapping):
+            raise TypeError(f"Tape.forward takes a dict {{input leaf: array}}, got {type(feed).__name__}")
+        for key in feed:
+            if key not in self.slot_of or self.kinds[self.slot_of[key]] != "input":
+                raise ValueError(
+                    f"Tape.forward: {self._describe_key(key)} is not an input of this tape{self._inputs_hint()}"
+                )
+        inputs: dict[int, Any] = {}
+        n: int | None = None
+        first = ""
+        for node in self.inputs:
+            name = self.names[self.slot_of[node]]
+            if node not in feed:
+                raise ValueError(f"Tape.forward: missing input {name!r}{self._inputs_hint()}")
+            array = np.asarray(feed[node])
+            if array.dtype.kind not in "iuf":
+                raise TypeError(f"Tape.forward: input {name!r} must hold real numbers, got dtype {array.dtype}")
+            if array.ndim == 0:
+                inputs[self.slot_of[node]] = float(array)
+                continue
+            if array.ndim != 1:
+                raise ValueError(
+                    f"Tape.forward: input {name!r} must be a number or a 1-D array (one value per sample), "
+                    f"got shape {array.shape}"
+                )
+            if n is None:
+                n, first = len(array), name
+                if n == 0:
+                    raise ValueError(f"Tape.forward: input {name!r} is empty: a batch needs at least one sample")
+            elif len(array) != n:
+                raise ValueError(
+                    f"Tape.forward: inputs differ in length: {first!r} has {n} samples but {name!r} has {len(array)}"
+                )
+            inputs[self.slot_of[node]] = array.astype(np.float64, copy=False)
+        shared: list[Any] = [None] * len(self.nodes)
+        for s, (node, kind) in enumerate(zip(self.nodes, self.kinds)):
+            if kind == "parameter" or kind == "constant":
+                shared[s] = node.data
+        return shared, inputs, n
+
+    def _backprop(self, grad_output: Any, trace: list | None = None, every_node: bool = True) -> list:
+        """The adjoint of every slot: one per sample (an array) for a per-sample slot, summed over
+        the batch for a shared one (a parameter's, before `reduce`); see `_Schedule.backward`."""
+        values = self._require_forward()
+        rows = 1 if self._n is None else self._n
+        return self._schedule.backward(values, self._seeds(grad_output, rows), rows, trace, every_node)
+
+    def _seeds(self, grad_output: Any, rows: int) -> list[np.ndarray]:
+        k = len(self._output_slots)
+        if grad_output is None:
+            return [np.ones(rows)] * k
+        g = np.asarray(grad_output, dtype=np.float64)
+        shape = () if self._n is None else (self._n,)
+        expected = shape if self._single else shape + (k,)
+        if g.shape != expected:
+            raise ValueError(
+                f"Tape.backward: grad_output must have shape {expected} (like forward's output), got {g.shape}"
+            )
+        g = g.reshape((rows,) if self._single else (rows, k))
+        return [g] if self._single else [g[:, j] for j in range(k)]
+
+    def _scale(self, reduce: str) -> int:
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"Tape.backward: reduce must be 'mean' or 'sum', got {reduce!r:.40}")
+        return 1 if reduce == "sum" or self._n is None else self._n
+
+    def _require_forward(self) -> _Values:
+        if self._values is None:
+            raise RuntimeError("call tape.forward(...) first: the backward pass needs the values of a forward pass")
+        return self._values
+
+    def _domain_error(self, k: int, x: Any, y: Any, ok: Any, n: int | None) -> Exception:
+        """The scalar engine's error for instruction k at its first failing sample, naming the sample.
+        (x, y, ok: the operands and the domain check, one value per sample or one for all.)"""
+        ins = self.instructions[k]
+        where, i = "", 0
+        if n is not None:
+            bad = np.logical_not(np.broadcast_to(ok, (n,)))
+            i = int(np.argmax(bad))
+            where = "at every sample, " if bad.all() else f"at sample {i}, "
+
+        def stand_in(o: Union[int, Const], v: Any) -> Value:
+            v = np.ravel(v)
+            return Value(float(v[0] if v.size == 1 else v[i]), self.names[o] if type(o) is int else o.name)
+
+        x_node = stand_in(ins.operands[0], x)
+        y_node = stand_in(ins.operands[1], y) if len(ins.operands) == 2 else None
+        error = _domain_error(ins.op, x_node, y_node, ins.arg)
+        return type(error)(f"{error} ({where}tape line {k + 1}: `{self.line(k)}`)")
+
+    def _describe_key(self, key: Any) -> str:
+        if not isinstance(key, Value):
+            return f"key {key!r:.40} ({type(key).__name__}; the keys are the input Values themselves)"
+        if key in self.slot_of:
+            return f"{self.kinds[self.slot_of[key]]} {self.names[self.slot_of[key]]!r}"
+        return f"{_describe(key)} (not in the recorded graph)"
+
+    def _inputs_hint(self) -> str:
+        names = ", ".join(repr(self.names[self.slot_of[x]]) for x in self.inputs)
+        return f" (inputs: {names})" if names else " (it has no inputs: call forward() or forward({}))"
+
+
+def _slots_and_constants(ins: Instruction) -> tuple[tuple[int, Any], tuple[int, Any]]:
+    """((x slot, x constant), (y slot, y constant)): a slot of -1 means "use the constant"; for a
+    unary op, y is its `arg`."""
+
+    def one(o: Union[int, Const]) -> tuple[int, Any]:
+        return (o, None) if type(o) is int else (-1, o.value)
+
+    return one(ins.operands[0]), (one(ins.operands[1]) if len(ins.operands) == 2 else (-1, ins.arg))
+
+
+def _operand_values(ins: Instruction, value_of: Callable[[int], Any]) -> tuple[Any, Any]:
+    """(x, y) as an op's functions take them: y is the second operand, or the op's `arg`."""
+    x, *rest = (value_of(o) if type(o) is int else o.value for o in ins.operands)
+    return x, (rest[0] if rest else ins.arg)
+
+
+class _Values:
+    """The values of one forward pass: a float per shared slot, a row of `rows` per per-sample slot."""
+
+    def __init__(self, shared: list, table: np.ndarray, varying: list[bool]) -> None:
+        self.shared = shared  # by slot: the value of a shared slot (None for a per-sample one)
+        self.table = table  # (slots, rows): the value of every per-sample slot (and of shared ones they read)
+        self.varying = varying
+
+    def array(self, s: int) -> np.ndarray:
+        """Slot s for every sample."""
+        return self.table[s] if self.varying[s] else np.full(self.table.shape[1], self.shared[s])
+
+    def get(self, s: int, scalar: bool) -> Array:
+        """Slot s: a float if shared (or if `scalar`: a forward without a sample axis), else its row."""
+        if not self.varying[s]:
+            return self.shared[s]
+        return float(self.table[s][0]) if scalar else self.table[s]
+
+
+class _Group(NamedTuple):
+    """Instructions of one level that apply the same op to operands of the same kinds: one NumPy
+    call on a (instructions, samples) array runs them all. Operand sources: a row index per
+    instruction into the value table, or a column of constants (or of the op's `arg`)."""
+
+    op: Op
+    ks: list[int]  # the instructions, in program order
+    out: np.ndarray  # their result slots
+    x: np.ndarray  # rows of the first operand, or its constants as a column
+    x_is_slot: bool
+    y: np.ndarray | None  # the same for the second operand, or the `arg` column (None: no arg)
+    y_is_slot: bool
+    upstream: list[np.ndarray]  # term rows to add, rank by rank, into the adjoint of each result
+    terms: list[tuple[int, int, int]]  # (operand position, first row, end row) where its terms go
+
+
+class _Schedule:
+    """How a tape runs: the shared instructions one by one on floats (`FLOATS`, exactly as the
+    scalar engine), then the per-sample instructions level by level, grouped.
+
+    Level: a per-sample instruction's level is one more than its operands' highest, so the
+    instructions of one level never read each other. Grouping those with the same op runs a whole
+    layer's `w * x` (16 neurons × 2 inputs) as one array operation: vectorisation across the
+    samples AND across the instructions, as a matrix product does. Each result is still computed
+    by the same formula on the same operands, so the values are the same bits.
+
+    Backward, each chain-rule term is written to its own row of a term table; a node's adjoint
+    is the sum of its terms taken in the scalar engine's order (the order `backward_steps`
+    gives: instructions in reverse, operands left to right), so that grouping changes no bit.
+    A shared node (a parameter) sums its per-sample terms sample by sample, last sample first
+    (the order of the engine's backward through the batch's graph `((l0 + l1) + ...)`), then adds
+    the terms of shared instructions (w ** 2 of a penalty) one by one.
+    """
+
+    def __init__(self, tape: Tape) -> None:
+        instructions, varying = tape.instructions, tape._varying
+        self.tape = tape
+        # (k, op, out, x slot, x constant, y slot, y constant): a slot of -1 means "the constant";
+        # for a unary op, y is its `arg`.
+        self.shared_plan = []
+        for k, ins in enumerate(instructions):
+            if not ins.varying:
+                (xs, xc), (ys, yc) = _slots_and_constants(ins)
+                self.shared_plan.append((k, ins.op, ins.out, xs, xc, ys, yc))
+        level = [0] * len(tape.nodes)
+        by_key: dict[tuple, list[int]] = {}
+        for k, ins in enumerate(instructions):
+            if ins.varying:
+                level[ins.out] = 1 + max(level[o] for o in ins.operands if type(o) is int)
+                kinds = tuple(type(o) is int for o in ins.operands)
+                by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+        # Term rows: 0 is a row of zeros (padding), then each group's terms, then the output seeds.
+        self.n_terms = 1
+        slot_terms: list[list[tuple[int, int, int]]] = [[] for _ in tape.nodes]  # (k, pos, row)
+        groups = []
+        for key in sorted(by_key, key=lambda key: key[0]):  # by level; `sorted` is stable
+            ks = by_key[key]
+            first = instructions[ks[0]]
+            terms = []
+            for pos in range(len(first.operands)):
+                if type(first.operands[pos]) is int:
+                    for j, k in enumerate(ks):
+                        operand = instructions[k].operands[pos]
+                        slot_terms[operand].append((k, pos, self.n_terms + j))  # type: ignore[index]
+                    terms.append((pos, self.n_terms, self.n_terms + len(ks)))
+                    self.n_terms += len(ks)
+            groups.append((first.op, ks, terms))
+        self.seed_rows = []
+        for s in tape._output_slots:
+            slot_terms[s].append((len(instructions), 0, self.n_terms))  # a seed comes before every term
+            self.seed_rows.append(self.n_terms)
+            self.n_terms += 1
+        # Each node's terms in the engine's order: instructions in reverse, operands left to right.
+        self.term_order = [[row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for t in slot_terms]
+        self.groups = [self._group(op, ks, terms) for op, ks, terms in groups]
+        self.inputs = np.array([tape.slot_of[x] for x in tape.inputs], dtype=int)
+        self.input_ranks = self._ranks(list(self.inputs))
+        self.shared_read = np.array(
+            sorted({o for ins in instructions if ins.varying for o in ins.operands if type(o) is int and not varying[o]}
+                   | {s for s in tape._output_slots if not varying[s]}),
+            dtype=int,
+        )
+        self.shared_with_terms = [s for s in range(len(tape.nodes)) if not varying[s] and self.term_order[s]]
+        self.shared_ranks = self._ranks(self.shared_with_terms)
+
+    def _ranks(self, slots: list[int]) -> list[np.ndarray]:
+        """Rank r: the r-th term row of each slot (the zero row where a slot has fewer terms)."""
+        depth = max((len(self.term_order[s]) for s in slots), default=0)
+        return [
+            np.array([self.term_order[s][r] if r < len(self.term_order[s]) else 0 for s in slots], dtype=int)
+            for r in range(depth)
+        ]
+
+    def _group(self, op: Op, ks: list[int], terms: list) -> _Group:
+        instructions = self.tape.instructions
+
+        def source(pos: int) -> tuple[np.ndarray, bool]:
+            operands = [instructions[k].operands[pos] for k in ks]
+            if type(operands[0]) is int:
+                return np.array(operands, dtype=int), True
+            return np.array([[o.value] for o in operands]), False  # type: ignore[union-attr]
+
+        x, x_is_slot = source(0)
+        if op.arity == 2:
+            y, y_is_slot = source(1)
+        else:
+            arg = instructions[ks[0]].arg
+            y, y_is_slot = (None if arg is None else np.array([[instructions[k].arg] for k in ks])), False
+        out = np.array([instructions[k].out for k in ks], dtype=int)
+        return _Group(op, ks, out, x, x_is_slot, y, y_is_slot, self._ranks(list(out)), terms)
+
+    def forward(self, shared: list, inputs: dict[int, Any], n: int | None) -> _Values:
+        tape = self.tape
+        rows = 1 if n is None else n
+        table = np.empty((len(tape.nodes), rows))
+        with np.errstate(all="ignore"):
+            for k, op, out, xs, xc, ys, yc in self.shared_plan:  # parameters alone: floats, as the engine
+                x = shared[xs] if xs >= 0 else xc
+                y = shared[ys] if ys >= 0 else yc
+                if op.domain is not None and not op.domain(FLOATS, x, y):
+                    raise tape._domain_error(k, x, y, False, n)
+                shared[out] = op.forward(FLOATS, x, y)
+            if len(self.shared_read):
+                table[self.shared_read] = np.array([shared[s] for s in self.shared_read])[:, None]
+            for s, value in inputs.items():
+                table[s] = value
+            for g in self.groups:
+                x = table[g.x] if g.x_is_slot else g.x
+                y = table[g.y] if g.y_is_slot else g.y
+                if g.op.domain is not None:
+                    ok = np.broadcast_to(g.op.domain(NUMPY, x, y), (len(g.ks), rows))
+                    if not ok.all():
+                        j = int(np.argmax(~ok.all(axis=1)))  # the first failing instruction
+                        yj = y[j] if y is not None and np.ndim(y) == 2 else tape.instructions[g.ks[j]].arg
+                        raise tape._domain_error(g.ks[j], x[j], yj, ok[j], n)
+                table[g.out] = g.op.forward(NUMPY, x, y)
+        return _Values(shared, table, tape._varying)
+
+    def backward(
+        self, values: _Values, seeds: list[np.ndarray], rows: int, trace: list | None, every_node: bool
+    ) -> list:
+        """The adjoints: of every node if `every_node`, else of the shared nodes (what `backward` needs)."""
+        tape = self.tape
+        table = values.table
+        terms = np.empty((self.n_terms, rows))
+        terms[0] = 0.0
+        for row, seed in zip(self.seed_rows, seeds):
+            terms[row] = seed
+        adjoints: list[Any] = [None] * len(tape.nodes)
+        with np.errstate(all="ignore"):
+            for g in reversed(self.groups):
+                upstream = terms[g.upstream[0]]
+                for rank in g.upstream[1:]:
+                    upstream = upstream + terms[rank]
+                x = table[g.x] if g.x_is_slot else g.x
+                y = table[g.y] if g.y_is_slot else g.y
+                local = g.op.derivatives(NUMPY, table[g.out], x, y)
+                for pos, start, end in g.terms:
+                    d = local[pos]
+                    if d.__class__ is float and (d == 1.0 or d == -1.0):  # exact without the product
+                        terms[start:end] = upstream if d == 1.0 else -upstream
+                    else:
+                        np.multiply(d, upstream, out=terms[start:end])
+                    if trace is not None:
+                        d_rows = np.broadcast_to(d, upstream.shape)
+                        trace.extend((k, pos, d_rows[j], upstream[j], None) for j, k in enumerate(g.ks))
+                if every_node:
+                    for j, s in enumerate(g.out):
+                        adjoints[s] = upstream[j]
+            if every_node:
+                for s, total in zip(self.inputs, _sum_ranks(terms, self.input_ranks, len(self.inputs), rows)):
+                    adjoints[s] = total
+            if self.shared_with_terms:  # the parameters: summed over the batch, in order
+                totals = _sum_samples(terms, self.shared_ranks, rows)
+                for s, total in zip(self.shared_with_terms, totals.tolist()):
+                    adjoints[s] = total
+            shared = values.shared
+            for k, op, out, xs, xc, ys, yc in reversed(self.shared_plan):  # then the shared instructions
+                upstream = adjoints[out]
+                x = shared[xs] if xs >= 0 else xc
+                y = shared[ys] if ys >= 0 else yc
+                local = op.derivatives(FLOATS, shared[out], x, y)
+                for pos, o in ((0, xs), (1, ys)):
+                    if o >= 0:  # `held + local × upstream`, as Value.backward() adds
+                        term = local[pos] * upstream
+                        adjoints[o] = term if adjoints[o] is None else adjoints[o] + term
+                        if trace is not None:
+                            trace.append((k, pos, local[pos], upstream, adjoints[o]))
+        return adjoints
+
+
+def _sum_ranks(terms: np.ndarray, ranks: list[np.ndarray], count: int, rows: int) -> np.ndarray:
+    """Per-sample adjoints of `count` nodes: their term rows added rank by rank (engine order)."""
+    if not ranks:
+        return np.zeros((count, rows))
+    total = terms[ranks[0]]
+    for rank in ranks[1:]:
+        total = total + terms[rank]
+    return total
+
+
+def _sum_samples(terms: np.ndarray, ranks: list[np.ndarray], rows: int) -> np.ndarray:
+    """The shared nodes' terms summed over the batch: sample by sample, last sample first, and
+    within one sample rank by rank; one vector add per sample and rank, across all the nodes."""
+    blocks = [terms[rank].T for rank in ranks]  # (samples, nodes)
+    totals = np.zeros(len(ranks[0]))
+    for i in range(rows - 1, -1, -1):
+        for block in blocks:
+            totals += block[i]
+    return totals
+
+
+def _describe(node: Value) -> str:
+    return f"{node.label!r}" if node.label else repr(node)
+
+
+def _check_outputs(output: Any) -> list[Value]:
+    if isinstance(output, (str, bytes)) or not isinstance(output, Sequence) or not output:
+        raise TypeError(f"Tape.record: output must be a Value or a non-empty list of Values, got {output!r:.60}")
+    for i, out in enumerate(output):
+        if not isinstance(out, Value):
+            raise TypeError(f"Tape.record: output[{i}] must be a Value, got {type(out).__name__}: {out!r:.60}")
+    return list(output)
+
+
+def _check_inputs(inputs: Any) -> list[Value]:
+    if isinstance(inputs, Value) or isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"Tape.record: inputs must be a list of leaf Values, got {inputs!r:.60}")
+    seen: set[Value] = set()
+    for i, node in enumerate(inputs):
+        if not isinstance(node, Value):
+            raise TypeError(f"Tape.record: inputs[{i}] must be a Value, got {type(node).__name__}: {node!r:.60}")
+        if node.children:
+            raise ValueError(
+                f"Tape.record: input {_describe(node)} is not a leaf: it is computed (op {node.op!r}); "
+                "an input must be a leaf Value such as Value(0.0, label='x0')"
+            )
+        if node in seen:
+            raise ValueError(f"Tape.record: input {_describe(node)} is given twice")
+        seen.add(node)
+    return list(inputs)
+
+
+def _identifiers(names: Sequence[str]) -> list[str]:
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        base = _identifier(name)
+        ident, k = base, 1
+        while ident in taken:
+            k += 1
+            ident = f"{base}_{k}"
+        taken.add(ident)
+        result.append(ident)
+    return result
+
+
+def _signature(ins: Instruction) -> tuple:
+    return (ins.op.name, ins.out, tuple(o if type(o) is int else o.value for o in ins.operands), ins.arg)
