@@ -143,3 +143,75 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_help(tmp_path: Path) -> None:
     done = run(["--help"], tmp_path)
     assert done.returncode == 0 and "micrograd-viz" in done.stdout and "--edge-labels" in done.stdout
+
+
+# -- --steps PAGE.html: the backward pass as a page to step through (issue 4) ----------------------
+
+# The course's hand derivation of the worked example, one line per node, output first.
+WORKED_STEPS = [
+    "dJ/dJ = 1",
+    "dJ/dv1 = dJ/dv1 × dJ/dJ = 0.5 × 1 = 0.5",
+    "dJ/dd = dv1/dd × dJ/dv1 = 4 × 0.5 = 2",
+    "dJ/dy = dd/dy × dJ/dd = -1 × 2 = -2",
+    "dJ/da = dd/da × dJ/dd = 1 × 2 = 2",
+    "dJ/db = da/db × dJ/da = 1 × 2 = 2",
+    "dJ/dc = da/dc × dJ/da = 1 × 2 = 2",
+    "dJ/dx = dc/dx × dJ/dc = 2 × 2 = 4",
+    "dJ/dw = dc/dw × dJ/dc = -2 × 2 = -4",
+]
+
+
+def page_equations(path: Path) -> list[str]:
+    import html
+    import re
+
+    return [html.unescape(e) for e in re.findall(r'<p class="equation">(.*?)</p>', path.read_text(encoding="utf-8"))]
+
+
+def test_steps_writes_the_page(tmp_path: Path) -> None:
+    done = run([*WORKED, "--steps", "backprop.html"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\n"
+        "wrote backprop.html\n"
+    )
+    assert done.stderr == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backprop.html"]
+    assert page_equations(tmp_path / "backprop.html") == WORKED_STEPS
+    # the same bytes on a second run (a fresh interpreter, other addresses and hash seeds)
+    first = (tmp_path / "backprop.html").read_bytes()
+    assert run([*WORKED, "--steps", "backprop.html"], tmp_path).returncode == 0
+    assert (tmp_path / "backprop.html").read_bytes() == first
+
+
+def test_steps_with_a_drawing_and_options(tmp_path: Path) -> None:
+    done = run([*WORKED, "-o", "J.dot", "--steps", "p.html", "--edge-labels", "--precision", "2", "--color", "grad"],
+               tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("wrote J.dot\nwrote p.html\n") and done.stderr == ""
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "∂c/∂w = -2.00" in page and "grad -4.00<" in page  # edge labels and precision reach the frames
+    assert page_equations(tmp_path / "p.html") == WORKED_STEPS  # equations are always compact
+
+
+def test_steps_without_o_notes_the_options_it_ignores(tmp_path: Path) -> None:
+    done = run([*WORKED, "--steps", "p.html", "--color", "role"], tmp_path)
+    assert done.returncode == 0
+    assert "the --steps page uses only --edge-labels, --rankdir and --precision" in done.stderr
+    assert run([*WORKED, "--steps", "p.html", "--edge-labels"], tmp_path).stderr == ""
+
+
+@pytest.mark.parametrize(("page", "message"), [("p.svg", "suffix '.svg'; use .html"), ("nowhere/p.html", "does not exist")])
+def test_bad_steps_path_is_refused_before_any_work(tmp_path: Path, page: str, message: str) -> None:
+    done = run([*WORKED, "--steps", page, "-o", "J.svg"], tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert message in done.stderr and done.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_committed_example_page_is_the_clis_worked_example() -> None:
+    """docs/backprop.html is written by `python -m viz ... --steps docs/backprop.html` (see README)."""
+    page = REPO / "docs" / "backprop.html"
+    assert page_equations(page) == WORKED_STEPS
+    text = page.read_text(encoding="utf-8")
+    assert "<title>Backprop step by step: J</title>" in text and "://" not in text

@@ -1,8 +1,27 @@
 """Draw micrograd graphs: `draw(J)` gives a graphviz.Digraph (inline SVG in Jupyter),
-`save(J, "J.svg")` writes .svg/.png/.pdf/.dot, and `micrograd-viz` does both from a formula."""
+`save(J, "J.svg")` writes .svg/.png/.pdf/.dot, and `micrograd-viz` does both from a formula.
+
+Step through backprop: `steps(J)` (one frame per node, with its chain-rule equation),
+`nudge(J, w)` (the change of J when w moves, beside ∂J/∂w × step), `trace_table(J)` (the
+forward and adjoint evaluation traces) and `export_html(J, path)` (the frames as one
+self-contained web page)."""
 
 from .draw import draw
+from .html import export_html
+from .nudge import nudge
 from .plots import plot_decision_boundary, plot_history
 from .render import GraphvizNotFoundError, save
+from .steps import steps
+from .trace_table import trace_table
 
-__all__ = ["GraphvizNotFoundError", "draw", "plot_decision_boundary", "plot_history", "save"]
+__all__ = [
+    "GraphvizNotFoundError",
+    "draw",
+    "export_html",
+    "nudge",
+    "plot_decision_boundary",
+    "plot_history",
+    "save",
+    "steps",
+    "trace_table",
+]

@@ -4,6 +4,9 @@
     J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000
     wrote J.svg
 
+With `--steps backprop.html` it also writes the backward pass as a page to step through (see
+viz/html.py): one self-contained file, one frame per node with its chain-rule equation.
+
 Exit status: 0 on success, 2 for a formula, input or option that cannot be used (one line on
 stderr, no file written), 1 when the drawing cannot be rendered or written (e.g. no Graphviz).
 """
@@ -18,8 +21,10 @@ from typing import Sequence
 from micrograd import Value
 
 from .draw import COLORINGS, RANKDIRS, draw
+from . import html
 from .formula import FUNCTIONS, MAX_LENGTH, Evaluation, FormulaError, evaluate
 from .render import FORMATS, GraphvizNotFoundError, check_path, save
+from .steps import steps
 from .text import format_number
 
 PROG = "micrograd-viz"
@@ -41,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the last one is the output")
     parser.add_argument("inputs", nargs="*", metavar="NAME=VALUE", help="a number for each input of the formula")
     parser.add_argument("-o", "--output", metavar="PATH", help=f"write the drawing here ({', '.join(FORMATS)})")
+    parser.add_argument("--steps", metavar="PAGE.html",
+                        help="write the backward pass, one step per node with its chain-rule equation, as a "
+                        "self-contained web page (uses --edge-labels, --rankdir and --precision)")
     parser.add_argument("--edge-labels", action="store_true", help="write each local derivative ∂out/∂in on its edge")
     parser.add_argument("--color", choices=COLORINGS, help="fill boxes by gradient or by role (with a legend)")
     parser.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="direction of the drawing (default LR)")
@@ -67,8 +75,14 @@ def _run(args: argparse.Namespace) -> int:
         raise _UsageError(f"--precision {args.precision}: give a number of digits from 0 to 15")
     if args.output is not None:
         check_path(args.output)  # a bad suffix or folder is reported before any work
+    if args.steps is not None:
+        html.check_path(args.steps)
     result = evaluate(args.formula, _parse_inputs(args.inputs))
     highlight = [_named(result, name) for name in args.highlight]
+    # The frames are made before backward(); they never read or write `.grad` anyway.
+    frames = None
+    if args.steps is not None:
+        frames = steps(result.output, edge_labels=args.edge_labels, precision=args.precision, rankdir=args.rankdir)
     result.output.backward()
     print(_summary(result, args.precision), flush=True)
     for note in _gradient_notes(result):
@@ -78,8 +92,13 @@ def _run(args: argparse.Namespace) -> int:
                      precision=args.precision, highlight=highlight or None)
         save(graph, args.output)
         print(f"wrote {args.output}")
-    elif args.highlight or args.edge_labels or args.color:
-        print(f"{PROG}: note: drawing options have no effect without -o PATH", file=sys.stderr)
+    elif args.highlight or args.color or (args.edge_labels and args.steps is None):
+        used = "the --steps page uses only --edge-labels, --rankdir and --precision" if args.steps else ""
+        print(f"{PROG}: note: drawing options have no effect without -o PATH{'; ' + used if used else ''}",
+              file=sys.stderr)
+    if frames is not None:
+        html.export_html(frames, args.steps)
+        print(f"wrote {args.steps}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Union
+from typing import Collection, Iterable, Mapping, Union
 
 import graphviz
 
@@ -39,6 +39,27 @@ class _Style:
     color: str | None
     precision: int
     braces: bool  # record fields run left to right only inside braces when rankdir is LR/RL
+    grads: Mapping[Value, float] | None = None  # see _draw: shown instead of .grad
+    known: Collection[Value] | None = None  # see _draw: the others get a blank grad field
+    names: Mapping[Value, str] | None = None  # see _draw: written instead of labels
+
+    def grad(self, node: Value) -> float | None:
+        """The gradient to show for `node`, None when it is not known yet (a blank field)."""
+        if self.known is not None and node not in self.known:
+            return None
+        return node.grad if self.grads is None else self.grads[node]
+
+    def grad_field(self, node: Value) -> str:
+        grad = self.grad(node)
+        if grad is not None:
+            return f"grad {format_number(grad, self.precision)}"
+        # Blank, but as wide as the number to come, so the boxes keep their size from frame to
+        # frame: figure spaces are as wide as digits, punctuation spaces as wide as "." and "-".
+        final = node.grad if self.grads is None else self.grads[node]
+        return "grad " + "".join("\u2007" if ch.isdigit() else "\u2008" for ch in format_number(final, self.precision))
+
+    def name(self, node: Value) -> str:
+        return node.label if self.names is None else self.names[node]
 
 
 @dataclass
@@ -78,12 +99,39 @@ def draw(
     - max_nodes: a larger drawing is refused with a ValueError suggesting `collapse`.
     """
     _check_options(root, color, precision, rankdir, collapse, max_nodes)
+    return _draw(root, show_grad=show_grad, edge_labels=edge_labels, color=color, highlight=highlight,
+                 precision=precision, rankdir=rankdir, collapse=collapse, max_nodes=max_nodes)
+
+
+def _draw(
+    root: Value,
+    *,
+    show_grad: bool | None = None,
+    edge_labels: bool = False,
+    color: str | None = None,
+    highlight: Highlight = None,
+    precision: int = 4,
+    rankdir: str = "LR",
+    collapse: str | None = None,
+    max_nodes: int = MAX_NODES,
+    grads: Mapping[Value, float] | None = None,
+    known: Collection[Value] | None = None,
+    names: Mapping[Value, str] | None = None,
+) -> graphviz.Digraph:
+    """`draw()` after its checks, with three hooks for the step-through frames (viz/steps.py):
+
+    - grads: show these gradients (one for every node) instead of each node's `.grad`.
+    - known: show only these nodes' gradients; the others get a blank "grad" field, so "not
+      known yet" never looks like 0.
+    - names: write these names (`micrograd.names.node_names`) in the boxes and on the edges, so
+      the unlabelled `v3` of an equation is the `v3` of the picture.
+    """
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}  # Values hash by identity
     on_path = _on_path(order, index, highlight)
     if show_grad is None:
-        show_grad = any(node.grad != 0.0 for node in order)
-    style = _Style(bool(show_grad), bool(edge_labels), color, precision, rankdir in ("LR", "RL"))
+        show_grad = grads is not None or any(node.grad != 0.0 for node in order)
+    style = _Style(bool(show_grad), bool(edge_labels), color, precision, rankdir in ("LR", "RL"), grads, known, names)
     uses = uses_of(order)
     if collapse is None:
         _check_size(len(order) + sum(1 for node in order if node.children), max_nodes, collapse)
@@ -102,7 +150,7 @@ def draw(
         graph.edge(tail, head, **attrs)
     if color is not None:
         # Set last: a graph label set before the clusters would be inherited by them.
-        has_nan = color == "grad" and any(math.isnan(node.grad) for node in order)
+        has_nan = color == "grad" and any(math.isnan(style.grad(node) or 0.0) for node in order)
         legend = colors.grad_legend(has_nan) if color == "grad" else colors.role_legend()
         graph.attr(label=legend, labelloc="b", labeljust="l")
     return graph
@@ -169,14 +217,16 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
         if style.color is not None:
             attrs.update(style="rounded,dashed,filled", fillcolor=colors.ROLE_COLORS["constant"])
     else:
-        fields = [record_field(node.label)] if node.label else []
+        name = style.name(node)
+        fields = [record_field(name)] if name else []
         fields.append(f"data {format_number(node.data, style.precision)}")
+        grad = style.grad(node)
         if style.show_grad:
-            fields.append(f"grad {format_number(node.grad, style.precision)}")
+            fields.append(style.grad_field(node))
         attrs = {"shape": "record", "label": record_label(fields, style.braces)}
         fill = None
-        if style.color == "grad":
-            fill = colors.grad_color(node.grad)
+        if style.color == "grad" and grad is not None:
+            fill = colors.grad_color(grad)
         elif style.color == "role":
             fill = colors.ROLE_COLORS[colors.role(node)]
         if fill is not None:
@@ -196,10 +246,11 @@ def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
     return attrs
 
 
-def _edge_label(node: Value, child: Value, local: float, precision: int) -> str:
-    number = format_number(local, precision)
-    if node.label and child.label:
-        return plain_label(f"∂{node.label}/∂{child.label} = {number}")
+def _edge_label(node: Value, child: Value, local: float, style: _Style) -> str:
+    number = format_number(local, style.precision)
+    out, into = style.name(node), style.name(child)
+    if out and into:
+        return plain_label(f"∂{out}/∂{into} = {number}")
     return plain_label(f"∂ = {number}")
 
 
@@ -220,7 +271,7 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
     for slot, (child, (tail, tail_on_path)) in enumerate(zip(node.children, tails)):
         attrs = _path_attrs(on_path[i] and tail_on_path)
         if local:
-            attrs["label"] = _edge_label(node, child, local[slot], style.precision)
+            attrs["label"] = _edge_label(node, child, local[slot], style)
         edges.append((tail, f"o{i}", attrs))
     edges.append((f"o{i}", f"v{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
     return edges

@@ -1,0 +1,172 @@
+"""`export_html(J, "backprop.html")`: the step-through frames as one self-contained web page.
+
+The page is a single file a teacher can mail or put on a course site: every frame's SVG is inline,
+the only script and style sit in the page (allowed by their hashes in a Content-Security-Policy
+of `default-src 'none'`), and nothing is fetched, so it opens from disk in any browser, offline.
+Every text that comes from the user (labels, hence names and equations) is escaped, and the
+same graph always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Union
+
+from micrograd import Value
+
+from .render import _write_atomically
+from .steps import Steps, steps
+
+__all__ = ["MAX_FRAMES", "export_html", "inline_svg", "page"]
+
+MAX_FRAMES = 300  # each frame is one run of `dot`; a page of more would take minutes to write
+SUFFIXES = (".html", ".htm")
+
+_STYLE = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; color: #212121; }
+h1 { font-size: 1.3em; font-weight: normal; }
+nav { display: flex; align-items: center; gap: 1em; margin: 0.5em 0; }
+button { font-size: 1em; padding: 0.3em 0.9em; }
+#counter { font-variant-numeric: tabular-nums; min-width: 5em; text-align: center; }
+.picture svg { max-width: 100%; height: auto; }
+.equation { font-family: Menlo, Consolas, monospace; font-size: 1.15em; margin: 0.6em 0; }
+.hint { color: #757575; font-size: 0.9em; }
+"""
+
+_SCRIPT = """
+(function () {
+  "use strict";
+  var frames = document.querySelectorAll(".frame");
+  var counter = document.getElementById("counter");
+  var previous = document.getElementById("previous");
+  var next = document.getElementById("next");
+  var current = 0;
+  function show(k) {
+    if (k < 0 || k >= frames.length) { return; }
+    frames[current].hidden = true;
+    frames[k].hidden = false;
+    current = k;
+    counter.textContent = (k + 1) + " / " + frames.length;
+    previous.disabled = k === 0;
+    next.disabled = k === frames.length - 1;
+  }
+  previous.addEventListener("click", function () { show(current - 1); });
+  next.addEventListener("click", function () { show(current + 1); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowLeft") { show(current - 1); }
+    else if (event.key === "ArrowRight") { show(current + 1); }
+  });
+  show(0);
+}());
+"""
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+# Nothing may be loaded: no scripts, styles, fonts, images or connections but the two inline blocks.
+CONTENT_SECURITY_POLICY = f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)}"
+
+
+def inline_svg(svg: str) -> str:
+    """Graphviz's SVG file as an element to put inside an HTML page.
+
+    Dropped: the XML prolog and DOCTYPE (which names an external DTD), comments, the namespace
+    declarations (HTML knows `<svg>` without them), `id`s (they would repeat across frames),
+    `<title>` tooltips (they show Graphviz's internal node ids, not the names of the equations)
+    and any link. Text is re-escaped by ElementTree, so a label cannot close the element.
+    """
+    root = ET.fromstring(svg)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if _local(child.tag) in ("title", "a", "script", "style", "image", "foreignObject"):
+                parent.remove(child)
+    for element in root.iter():
+        element.tag = _local(element.tag)
+        if element.tag != "text" and element.text is not None and not element.text.strip():
+            element.text = "\n"
+        if element.tail is not None and not element.tail.strip():
+            element.tail = "\n"  # where a comment or a title was
+        for key in list(element.attrib):
+            name = _local(key)
+            if name == "id" or "href" in name or name.startswith("on") or key != name:
+                del element.attrib[key]
+    return ET.tostring(root, encoding="unicode", short_empty_elements=True)
+
+
+def _local(name: str) -> str:
+    """A tag or attribute name without its `{namespace}`."""
+    return name.rsplit("}", 1)[-1]
+
+
+def page(frames: Steps) -> str:
+    """The HTML page of `frames`: a title, Prev/Next, a counter, and each frame (picture above
+    its equation), all hidden but the first; the script shows one at a time."""
+    count = len(frames)
+    title = f"Backprop step by step: {frames.names[frames.root]}"
+    sections = []
+    for frame in frames:
+        hidden = "" if frame.index == 0 else " hidden"
+        sections.append(
+            f'<section class="frame" data-step="{frame.index + 1}"{hidden}>\n'
+            f'<div class="picture">{inline_svg(frame.svg())}</div>\n'
+            f'<p class="equation">{html.escape(frame.equation)}</p>\n'
+            "</section>"
+        )
+    body = "\n".join(sections)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n"
+        f"<style>{_STYLE}</style>\n"
+        "</head>\n<body>\n<main>\n"
+        f"<h1>{html.escape(title)}</h1>\n"
+        '<nav><button type="button" id="previous">◀ Prev</button>'
+        f'<span id="counter">1 / {count}</span>'
+        '<button type="button" id="next">Next ▶</button>'
+        '<span class="hint">or the ← → keys</span></nav>\n'
+        f"{body}\n"
+        "</main>\n"
+        f"<script>{_SCRIPT}</script>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def export_html(root: Union[Value, Steps], path: Union[str, os.PathLike]) -> Path:
+    """Write the step-through page of `root` (a Value, or frames from `steps()` to keep their
+    drawing options) to `path` (.html), atomically. Returns the path.
+
+    A graph of more than MAX_FRAMES steps is refused: each frame is laid out by Graphviz.
+    """
+    path = check_path(path)
+    if isinstance(root, Value):
+        root = steps(root)
+    elif not isinstance(root, Steps):
+        raise TypeError(f"export_html() needs a Value (the output of a graph) or steps(...), got {type(root).__name__}")
+    if len(root) > MAX_FRAMES:
+        raise ValueError(
+            f"export_html: this graph has {len(root)} steps, more than {MAX_FRAMES}, and each is a drawing of "
+            "the whole graph; export a smaller graph (one neuron, or a loss on one sample)"
+        )
+    _write_atomically(path, page(root).encode("utf-8"))
+    return path
+
+
+def check_path(path: Union[str, os.PathLike]) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        shown = f"suffix {path.suffix!r}" if path.suffix else "no suffix"
+        raise ValueError(f"export_html: cannot write {str(path)!r}: it has {shown}; use .html")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"export_html: cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"export_html: cannot write {str(path)!r}: it is a folder")
+    return path
