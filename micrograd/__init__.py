@@ -3,6 +3,7 @@
 from .engine import Constant, Value, is_grad_enabled, no_grad, scope, topological_order
 from .gradcheck import GradcheckReport, gradcheck
 from .nn import Dense, Dropout, Parameter, Sequential, load_model, manual_seed
+from .sequential import TrainingDivergedError
 from .tape import Tape
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Parameter",
     "Sequential",
     "Tape",
+    "TrainingDivergedError",
     "Value",
     "gradcheck",
     "is_grad_enabled",

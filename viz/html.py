@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Union
 
 from micrograd import Value
+from micrograd.saving import write_atomic
 
-from .render import _write_atomically
 from .steps import Steps, steps
 
 __all__ = ["MAX_FRAMES", "export_html", "inline_svg", "page"]
@@ -156,7 +156,7 @@ def export_html(root: Union[Value, Steps], path: Union[str, os.PathLike]) -> Pat
             f"export_html: this graph has {len(root)} steps, more than {MAX_FRAMES}, and each is a drawing of "
             "the whole graph; export a smaller graph (one neuron, or a loss on one sample)"
         )
-    _write_atomically(path, page(root).encode("utf-8"))
+    write_atomic(path, page(root).encode("utf-8"))
     return path
 
 

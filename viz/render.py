@@ -7,13 +7,13 @@ the DOT source and `.dot` files can still be saved.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any, Union
 
 import graphviz
 
 from micrograd import Value
+from micrograd.saving import write_atomic
 
 from .draw import draw
 
@@ -77,19 +77,5 @@ def save(graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike], *
     elif options:
         raise TypeError(f"save(): drawing options ({', '.join(options)}) apply to a Value; pass them to draw()")
     data = render(graph, FORMATS[path.suffix.lower()])
-    _write_atomically(path, data)
+    write_atomic(path, data)
     return path
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
-    # (tempfile.mkstemp would leave the drawing readable by its owner only).
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
