@@ -48,7 +48,8 @@ def test_every_value_has_label_data_and_grad_in_that_order() -> None:
     by_hand = {"w": (2, -4), "x": (-2, 4), "b": (8, 2), "y": (2, -2), "c": (-4, 2), "a": (4, 2), "d": (2, 2), "J": (2, 1)}
     for label, (data, grad) in by_hand.items():
         assert f'label="{{ {label} | data {data:.4f} | grad {grad:.4f} }}"' in box(graph, label)
-    assert 'label="{ data 4.0000 | grad 0.5000 }"' in graph.source  # d**2 has no label: no empty field
+    # d**2 has no label: it is named v1, as in the step-through equations and the traces
+    assert 'label="{ v1 | data 4.0000 | grad 0.5000 }"' in graph.source
 
 
 def test_op_nodes_sit_between_operands_and_result() -> None:
@@ -146,7 +147,7 @@ def test_edge_labels_are_the_local_derivatives() -> None:
     # J = s/2 with s = d² = 4: ∂J/∂s = 1/2 and, for the constant 2, ∂J/∂2 = -s/2² = -1.
     assert labels == sorted([
         "∂c/∂w = -2.0000", "∂c/∂x = 2.0000", "∂a/∂c = 1.0000", "∂a/∂b = 1.0000",
-        "∂d/∂a = 1.0000", "∂d/∂y = -1.0000", "∂ = 4.0000", "∂ = 0.5000", "∂J/∂2 = -1.0000",
+        "∂d/∂a = 1.0000", "∂d/∂y = -1.0000", "∂v1/∂d = 4.0000", "∂J/∂v1 = 0.5000", "∂J/∂2 = -1.0000",
     ])
 
 
@@ -159,7 +160,7 @@ def test_edge_label_of_tanh_matches_torch() -> None:
     pre = out.children[0]
     t = torch.tensor(pre.data, dtype=torch.float64, requires_grad=True)
     (local,) = torch.autograd.grad(torch.tanh(t), t)
-    shown = re.findall(r'label="∂ = ([-0-9.]+)"', draw(out, edge_labels=True, precision=10).source)
+    shown = re.findall(r'label="∂v5/∂v4 = ([-0-9.]+)"', draw(out, edge_labels=True, precision=10).source)  # tanh(pre)
     assert any(abs(float(s) - local.item()) < 1e-10 for s in shown)
 
 
@@ -171,7 +172,7 @@ def test_color_grad_fixed_scale_and_legend() -> None:
     assert 'fillcolor="#2166ac"' in box(graph, "w")  # -4: darkest blue
     assert 'fillcolor="#b2182b"' in box(graph, "x")  # +4: darkest red
     assert "fontcolor=white" in box(graph, "x")
-    assert 'label="{ data 4.0000 | grad 0.5000 }" fillcolor="#d6604d"' in graph.source  # 0.1 ≤ 0.5 < 1
+    assert 'label="{ v1 | data 4.0000 | grad 0.5000 }" fillcolor="#d6604d"' in graph.source  # 0.1 ≤ 0.5 < 1
     assert "<table" in graph.source and "gradient" in graph.source and "≥ 1" in graph.source
     assert graph.source.rstrip().endswith("labeljust=l labelloc=b\n}")  # set after any cluster
 
@@ -214,7 +215,7 @@ def test_highlight_marks_the_node_and_its_path_to_the_root() -> None:
     marked = {name for name, attrs in nodes(graph).items() if HIGHLIGHT in attrs}
     labels = {name: attrs for name, attrs in nodes(graph).items()}
     marked_boxes = {re.search(r"\{ (\w+) \|", labels[n]).group(1) for n in marked if '"{ ' in labels[n] and "{ data" not in labels[n]}
-    assert marked_boxes == {"x", "c", "a", "d", "J"}
+    assert marked_boxes == {"x", "c", "a", "d", "v1", "J"}
     assert sum(1 for n in marked if n.startswith("o")) == 5  # ×, +, −, ^2, ÷
     assert sum(1 for *_, attrs in edges(graph) if HIGHLIGHT in attrs) == 10  # x→×→c→+→a→−→d→^2→s→÷→J
     assert HIGHLIGHT not in box(graph, "w") and HIGHLIGHT not in box(graph, "y")
@@ -317,7 +318,7 @@ def test_collapsed_box_counts_its_nodes_and_keeps_inputs_visible() -> None:
     # L1: 3 neurons × (b, w0, w1, w0·x0, w1·x1, two sums, relu) = 24; L2: 4 params + 3 products
     # + 3 sums, less the last sum, the root, which is drawn on its own
     assert '"{ L1 | 24 nodes }"' in graph.source and '"{ L2 | 9 nodes }"' in graph.source
-    assert f'"{{ data {out.data:.4f} | grad 1.0000 }}"' in graph.source
+    assert re.search(rf'"\{{ v\d+ \| data {out.data:.4f} \| grad 1.0000 \}}"', graph.source)  # the root, named v…
     assert '"{ x0 | data 1.0000 | grad' in graph.source and '"{ x1 | data -1.0000 | grad' in graph.source
 
 
@@ -327,7 +328,7 @@ def test_collapsed_highlight_marks_boxes_on_the_path() -> None:
     marked = {name: attrs for name, attrs in nodes(graph).items() if HIGHLIGHT in attrs}
     assert sorted(re.search(r"\{ ([\w.]+) \|", attrs).group(1) for name, attrs in marked.items() if name[0] == "g") == [
         "L1.N1", "L2.N0"]
-    assert sorted(name[0] for name in marked) == ["g", "g", "o", "v"]  # and the root with its op
+    assert sorted(name[0] for name in marked) == ["g", "g", "n", "o"]  # and the root with its op
 
 
 def test_too_big_a_graph_is_refused_with_its_size_and_a_hint() -> None:

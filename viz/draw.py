@@ -1,6 +1,6 @@
 """Draw a micrograd graph: one box per value (label | data | grad), one small node per op.
 
-The drawing is built from `micrograd.topological_order`, so node ids ("v0", "o3", "g1") are
+The drawing is built from `micrograd.topological_order`, so node ids ("n0", "o3", "g1") are
 positions in that walk: the same graph gives byte-identical DOT text on every run, and `a * a`
 draws two edges because each operand slot is an edge. Nothing here computes a derivative:
 edge labels are read from `Value.local_grads()`, the engine's single source of them.
@@ -15,6 +15,7 @@ from typing import Collection, Iterable, Mapping, Union
 import graphviz
 
 from micrograd import Constant, Value, topological_order
+from micrograd.names import node_names
 
 from . import colors
 from .scopes import COLLAPSE_LEVELS, folders, groups, parent_scope, placement, uses_of, visible_scope
@@ -41,7 +42,7 @@ class _Style:
     braces: bool  # record fields run left to right only inside braces when rankdir is LR/RL
     grads: Mapping[Value, float] | None = None  # see _draw: shown instead of .grad
     known: Collection[Value] | None = None  # see _draw: the others get a blank grad field
-    names: Mapping[Value, str] | None = None  # see _draw: written instead of labels
+    names: Mapping[Value, str] | None = None  # every node's name (micrograd.names.node_names)
 
     def grad(self, node: Value) -> float | None:
         """The gradient to show for `node`, None when it is not known yet (a blank field)."""
@@ -59,7 +60,7 @@ class _Style:
         return "grad " + "".join("\u2007" if ch.isdigit() else "\u2008" for ch in format_number(final, self.precision))
 
     def name(self, node: Value) -> str:
-        return node.label if self.names is None else self.names[node]
+        return self.names[node]
 
 
 @dataclass
@@ -123,14 +124,16 @@ def _draw(
     - grads: show these gradients (one for every node) instead of each node's `.grad`.
     - known: show only these nodes' gradients; the others get a blank "grad" field, so "not
       known yet" never looks like 0.
-    - names: write these names (`micrograd.names.node_names`) in the boxes and on the edges, so
-      the unlabelled `v3` of an equation is the `v3` of the picture.
+    - names: the names to write in the boxes and on the edges; by default (and in the frames)
+      `micrograd.names.node_names`, so the unlabelled `v3` of an equation is the `v3` of the picture.
     """
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}  # Values hash by identity
     on_path = _on_path(order, index, highlight)
     if show_grad is None:
         show_grad = grads is not None or any(node.grad != 0.0 for node in order)
+    if names is None:  # every view names nodes alike: the `v3` of a drawing is the `v3` of a trace
+        names = node_names(order)
     style = _Style(bool(show_grad), bool(edge_labels), color, precision, rankdir in ("LR", "RL"), grads, known, names)
     uses = uses_of(order)
     if collapse is None:
@@ -273,7 +276,7 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
         if local:
             attrs["label"] = _edge_label(node, child, local[slot], style)
         edges.append((tail, f"o{i}", attrs))
-    edges.append((f"o{i}", f"v{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
+    edges.append((f"o{i}", f"n{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
     return edges
 
 
@@ -285,9 +288,9 @@ def _expanded(
     items: list[_Item] = []
     edges: list[Edge] = []
     for i, node in enumerate(order):
-        items.append(_Item(placed[node], f"v{i}", _value_attrs(node, style, on_path[i])))
+        items.append(_Item(placed[node], f"n{i}", _value_attrs(node, style, on_path[i])))
         if node.children:
-            tails = [(f"v{index[child]}", on_path[index[child]]) for child in node.children]
+            tails = [(f"n{index[child]}", on_path[index[child]]) for child in node.children]
             items.append(_Item(placed[node], f"o{i}", _op_attrs(node, on_path[i] and any(on for _, on in tails))))
             edges += _op_edges(i, node, tails, on_path, style)
     return items, edges
@@ -318,7 +321,7 @@ def _collapsed(
 
     def drawn(node: Value) -> tuple[str, bool]:
         name = grouped[node]
-        return (group_ids[name], group_on_path[name]) if name else (f"v{index[node]}", on_path[index[node]])
+        return (group_ids[name], group_on_path[name]) if name else (f"n{index[node]}", on_path[index[node]])
 
     placed = placement(order, uses)
     clusters = folders(group_ids)
@@ -339,7 +342,7 @@ def _collapsed(
                     seen.add((tail, group_ids[name]))
                     edges.append((tail, group_ids[name], _path_attrs(tail_on_path and group_on_path[name])))
             continue
-        items.append(_Item(placed[node], f"v{i}", _value_attrs(node, style, on_path[i])))
+        items.append(_Item(placed[node], f"n{i}", _value_attrs(node, style, on_path[i])))
         if not node.children:
             continue
         tails = [drawn(child) for child in node.children]
