@@ -43,6 +43,9 @@ def _svg_text(svg: str) -> list[str]:
     return sorted(html.unescape(t).strip() for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S))
 
 
+_SVG_IN_HTML = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
 def _comparable(output: dict[str, Any]) -> tuple:
     kind = output["output_type"]
     if kind == "stream":
@@ -51,7 +54,9 @@ def _comparable(output: dict[str, Any]) -> tuple:
         return (kind, output["ename"], output["evalue"])
     shown = []
     for mime, content in sorted(output.get("data", {}).items()):
-        if mime in TEXT:
+        if mime == "text/html":  # a step-through frame holds its whole SVG: compare that by its text only
+            shown.append((mime, _SVG_IN_HTML.sub(lambda m: "<svg>" + "|".join(_svg_text(m.group(0))) + "</svg>", content)))
+        elif mime in TEXT:
             shown.append((mime, content))
         elif mime == "image/svg+xml":
             shown.append((mime, _svg_text(content)))
@@ -79,7 +84,7 @@ def executed() -> dict[str, Any]:
 
 
 def test_the_course_notebooks_are_all_there() -> None:
-    for number in ("02", "03", "04", "05"):
+    for number in ("01", "02", "03", "04", "05"):
         assert any(name.startswith(f"{number}_") for name in NAMES), f"no notebooks/{number}_*.ipynb"
 
 
