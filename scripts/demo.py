@@ -12,7 +12,7 @@ from micrograd import Value, gradcheck
 from micrograd.datasets import make_moons
 from micrograd.nn import MLP, Dense, Sequential
 from micrograd.optim import Adam
-from viz import plot_decision_boundary, save
+from viz import export_html, nudge, plot_decision_boundary, save, steps, trace_table
 
 OUT = Path(__file__).resolve().parent.parent / "out"
 
@@ -35,6 +35,19 @@ def worked_example() -> Value:
     report = gradcheck(lambda w, x, b, y: ((w * x + b - y) ** 2) / 2, [w, x, b, y])
     print(f"  finite differences agree: {report.ok}")
     return J
+
+
+def step_through(J: Value) -> None:
+    """The backward pass of the worked example one node at a time, checked by nudging the inputs."""
+    print("\nThe backward pass, step by step (reverse topological order)")
+    for frame in steps(J):
+        print(f"  {frame.equation}")
+    print("\nNudge each input by 0.001: the change in J is about the gradient times 0.001")
+    print("  " + str(nudge(J)).replace("\n", "\n  "))
+    print("\nThe evaluation trace (Baydin et al. 2018)")
+    print("  " + str(trace_table(J)).replace("\n", "\n  "))
+    export_html(J, OUT / "backprop.html")
+    print(f"  wrote {OUT.name}/backprop.html (open it in a browser: Prev/Next or the arrow keys)")
 
 
 def xor() -> None:
@@ -72,7 +85,7 @@ def two_moons() -> None:
     model.compile(loss="binary_crossentropy", optimizer=Adam(lr=0.05), metrics=["accuracy"])
     model.fit(X, y, epochs=20, batch_size=32, validation_split=0.2, seed=0, verbose=0)
     loss, accuracy = model.evaluate(X, y)
-    print(f"  after 20 epochs: loss {loss:.4f}, accuracy {accuracy:.1%}")
+    print(f"  after 20 epochs: loss {loss:.4f}, accuracy {accuracy:.1%} (trained on a tape: micrograd.Tape)")
     plot_decision_boundary(model, X, y, path=OUT / "moons_decision_boundary.png")
     print(f"  wrote {OUT.name}/moons_decision_boundary.png")
 
@@ -83,6 +96,7 @@ def main() -> None:
     J = worked_example()
     save(J, OUT / "worked_example.svg", edge_labels=True)
     print(f"  wrote {OUT.name}/worked_example.svg")
+    step_through(J)
     xor()
     two_moons()
 
