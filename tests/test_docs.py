@@ -11,37 +11,21 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from micrograd import Value
 from viz import steps
 from viz.render import render
 from viz.draw import draw
+from test_viz_examples import worked_example
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
-
-
-def worked_example(backward: bool) -> Value:
-    """The course's J = (a - y)²/2 with c = w·x, a = c + b, d = a - y at w=2, x=-2, b=8, y=2."""
-    w, x, b, y = Value(2.0, "w"), Value(-2.0, "x"), Value(8.0, "b"), Value(2.0, "y")
-    c = w * x
-    c.label = "c"
-    a = c + b
-    a.label = "a"
-    d = a - y
-    d.label = "d"
-    J = d**2 / 2
-    J.label = "J"
-    if backward:
-        J.backward()
-    return J
 
 
 def pictures() -> dict[str, bytes]:
     """Each docs/ picture, drawn now: the graph after backward() with edge labels, and step 5 of
     the backward pass (dJ/da = dd/da × dJ/dd = 1 × 2 = 2)."""
     return {
-        "J.svg": render(draw(worked_example(True), edge_labels=True), "svg"),
-        "frame_a.svg": steps(worked_example(False))[4].svg().encode("utf-8"),
+        "J.svg": render(draw(worked_example(True)["J"], edge_labels=True), "svg"),
+        "frame_a.svg": steps(worked_example(False)["J"])[4].svg().encode("utf-8"),
     }
 
 
@@ -55,7 +39,7 @@ def test_docs_pictures_are_current() -> None:
 
 
 def test_the_frame_is_the_one_the_readme_describes() -> None:
-    frame = steps(worked_example(False))[4]
+    frame = steps(worked_example(False)["J"])[4]
     assert frame.equation == "dJ/da = dd/da × dJ/dd = 1 × 2 = 2"
     shown = texts((DOCS / "frame_a.svg").read_bytes())
     assert "grad 2.0000" in shown and shown.count("grad 2.0000") == 2  # a and d are known; b, c, w, x are not yet

@@ -23,6 +23,7 @@ from micrograd import Constant, Value
 from micrograd.nn import MLP
 from micrograd.ops import OPS
 from micrograd.tape import DataDependentGraphError, Tape
+from test_viz_examples import worked_example
 
 
 def same_bits(a: float, b: float) -> bool:
@@ -228,21 +229,9 @@ def test_a_two_moons_mlp_batch_gradient_matches_pytorch():
 # -- printing -------------------------------------------------------------------------------------
 
 
-def worked_example():
-    w, x, b, y = Value(2.0, "w"), Value(-2.0, "x"), Value(8.0, "b"), Value(2.0, "y")
-    c = w * x
-    c.label = "c"
-    a = c + b
-    a.label = "a"
-    d = a - y
-    d.label = "d"
-    J = d**2 / 2
-    J.label = "J"
-    return J, (w, x, b, y)
-
-
 def test_source_prints_the_forward_and_backward_pass_as_python():
-    J, (w, x, b, y) = worked_example()
+    v = worked_example(backward=False)
+    J, (w, x, b, y) = v["J"], (v["w"], v["x"], v["b"], v["y"])
     tape = Tape.record(J, inputs=[x, y])
     expected = """\
 # inputs (one value per sample): x, y

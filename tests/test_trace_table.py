@@ -14,19 +14,12 @@ import torch
 
 from micrograd import Value
 from viz.trace_table import trace_table
+from test_viz_examples import worked_example
 
 
-def worked_example():
-    w, x, b, y = Value(2.0, "w"), Value(-2.0, "x"), Value(8.0, "b"), Value(2.0, "y")
-    c = w * x
-    c.label = "c"
-    a = c + b
-    a.label = "a"
-    d = a - y
-    d.label = "d"
-    J = d**2 / 2
-    J.label = "J"
-    return J
+def worked_J() -> Value:
+    """The course's worked example (tests/test_viz_examples.py), before backward()."""
+    return worked_example(backward=False)["J"]
 
 
 def final_adjoints(table) -> dict[str, float]:
@@ -35,7 +28,7 @@ def final_adjoints(table) -> dict[str, float]:
 
 
 def test_worked_example_primal_trace():
-    table = trace_table(worked_example())
+    table = trace_table(worked_J())
     rows = [(r.name, r.definition, r.value) for r in table.primal]
     # c = 2·(−2) = −4, a = −4 + 8 = 4, d = 4 − 2 = 2, d² = 4, J = 4/2 = 2
     assert rows == [
@@ -52,7 +45,7 @@ def test_worked_example_primal_trace():
 
 
 def test_worked_example_adjoint_trace_has_the_published_gradients():
-    table = trace_table(worked_example())
+    table = trace_table(worked_J())
     published = {"J": 1.0, "d": 2.0, "a": 2.0, "c": 2.0, "w": -4.0, "x": 4.0, "b": 2.0, "y": -2.0}
     got = final_adjoints(table)
     assert {name: got[name] for name in published} == published
@@ -67,7 +60,7 @@ def test_worked_example_adjoint_trace_has_the_published_gradients():
 
 
 def test_worked_example_as_plain_text():
-    assert str(trace_table(worked_example())) == """\
+    assert str(trace_table(worked_J())) == """\
 Forward primal trace
   variable   definition   value
   w          input            2
@@ -126,7 +119,7 @@ def test_the_gradients_of_a_small_network_match_pytorch():
 
 
 def test_the_users_graph_is_untouched():
-    J = worked_example()
+    J = worked_J()
     J.backward()
     nodes = [J]
     before = []
