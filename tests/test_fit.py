@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from micrograd import Value
 from micrograd.callbacks import Callback, EarlyStopping, History, LearningRateScheduler
 from micrograd.datasets import make_blobs, make_moons, make_xor
 from micrograd.losses import binary_cross_entropy, mse
@@ -585,3 +586,36 @@ def test_auto_takes_the_tape_unless_a_softmax_comes_before_the_last_layer(monkey
         hidden.fit(X, y, epochs=1, verbose=0, engine="tape")
     with pytest.raises(ValueError, match=r"engine must be 'auto', 'tape' or 'scalar', got 'numpy'"):
         hidden.fit(X, y, epochs=1, verbose=0, engine="numpy")
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [Dense(6, "tanh"), Dense(1, "sigmoid")],
+        [Dense(5, "relu"), Dropout(0.5, seed=1), Dense(4, "elu"), Dense(3, "softmax")],
+        [Dense(4, "leaky_relu"), Dense(2, "linear")],
+    ],
+    ids=["tanh-sigmoid", "dropout-softmax", "leaky-linear"],
+)
+def test_predict_and_evaluate_run_on_the_tape_with_the_scalar_engines_numbers(layers):
+    X, y = make_blobs(30, centers=3, seed=0)
+    model = Sequential(layers, input_dim=2, seed=0)
+    units = layers[-1].units
+    if units == 1:
+        model.compile(loss="binary_crossentropy", optimizer="sgd", metrics=["accuracy"])
+        y = (y == 0).astype(float)
+    elif units == 3:
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+    else:
+        model.compile(loss="mse", optimizer="sgd")
+        y = np.column_stack([y, -y]).astype(float)
+    by_graph = []
+    for row in X.tolist():  # the scalar engine, one graph per sample, no dropout
+        out = model(row)
+        by_graph.append([o.data for o in (out if isinstance(out, list) else [out])])
+    predicted = model.predict(X)
+    assert predicted.shape == (30, units)
+    assert predicted.tolist() == by_graph  # bit for bit
+    losses = [model._sample_loss([Value(v) for v in row], t).data for row, t in zip(by_graph, model._targets(y))]
+    figures = model.evaluate(X, y)
+    assert (figures[0] if isinstance(figures, list) else figures) == math.fsum(losses) / len(losses)
