@@ -382,16 +382,24 @@ def weighted_sum(bias: Value, weights: Sequence[Value], inputs: Sequence[Value |
         for w, x in zip(weights, inputs):
             total = total + w * x
         return total
-    total = bias
-    for i, (w, x) in enumerate(zip(weights, inputs)):
+    total, value = bias, bias.data  # the sum's node, and its value kept in a local
+    for w, x in zip(weights, inputs):
         if not isinstance(x, Value):
-            number = _operand(x)
-            if number is None:
-                raise TypeError(f"input {i} must be a number or a Value, got {type(x).__name__}: {x!r:.60}")
-            x = number
-        product = _node(w.data * x.data, w, x, "*", None)
-        total = _node(total.data + product.data, total, product, "+", None)
+            x = _input_operand(inputs, x)
+        product = w.data * x.data
+        value = value + product
+        # the `*` node, then the `+` node: made in the order `total + w * x` makes them
+        total = _node(value, total, _node(product, w, x, "*", None), "+", None)
     return total
+
+
+def _input_operand(inputs: Sequence[Any], x: Any) -> Value:
+    """A neuron's input `x` that is not a Value: a number becomes a constant leaf; else a TypeError."""
+    number = _operand(x)
+    if number is None:
+        i = next(i for i, item in enumerate(inputs) if item is x)
+        raise TypeError(f"input {i} must be a number or a Value, got {type(x).__name__}: {x!r:.60}")
+    return number
 
 
 def _operand(x: Any) -> Value | None:
