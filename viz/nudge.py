@@ -13,7 +13,6 @@ over several `backward()` calls).
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence, overload
@@ -25,6 +24,7 @@ from micrograd.names import node_names
 from micrograd.tape import Tape
 
 from .steps import backprop
+from .tables import html_table, markdown_table, text_table
 from .text import short_number
 
 __all__ = ["Nudge", "NudgeTable", "nudge"]
@@ -84,25 +84,14 @@ class NudgeTable(Sequence[Nudge]):
         return header, body
 
     def __str__(self) -> str:
-        header, body = self._cells()
-        widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *body]]
-        return "\n".join(lines)
+        return "\n".join(text_table(*self._cells()))
 
     def markdown(self) -> str:
         """The table in Markdown (`|` in a name is escaped)."""
-        header, body = self._cells()
-
-        def row(cells: list[str]) -> str:
-            return "| " + " | ".join(c.replace("\\", "\\\\").replace("|", "\\|") for c in cells) + " |"
-
-        return "\n".join([row(header), "|" + "---|" * len(header), *(row(cells) for cells in body)])
+        return "\n".join(markdown_table(*self._cells()))
 
     def _repr_html_(self) -> str:
-        header, body = self._cells()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in body)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        return html_table(*self._cells())
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))

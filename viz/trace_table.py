@@ -21,12 +21,13 @@ Nothing is written to the graph: the user's `.grad` values are the same before a
 
 from __future__ import annotations
 
-import html
 import unicodedata
 from dataclasses import dataclass
 
 from micrograd import Value
 from micrograd.tape import Tape
+
+from .tables import html_table, markdown_table, text_table
 
 __all__ = ["AdjointRow", "PrimalRow", "TraceTable", "trace_table"]
 
@@ -64,16 +65,6 @@ def _number(x: float, precision: int) -> str:
     return "0" if text == "-0" else text
 
 
-def _width(text: str) -> int:
-    """Columns `text` takes on screen: a combining bar takes none."""
-    return sum(1 for ch in text if not unicodedata.combining(ch))
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
-
-
 class TraceTable:
     """The two traces of one graph: `primal` and `adjoint` rows; `str`, `.markdown()`, HTML."""
 
@@ -96,8 +87,8 @@ class TraceTable:
         primal, adjoint = self._cells()
         first, second = self._titles()
         return "\n".join(
-            [first, *_text_table(("variable", "definition", "value"), primal, right=(2,)), "",
-             second, *_text_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,))]
+            [first, *text_table(("variable", "definition", "value"), primal, right=(2,), indent="  ", gap="   "), "",
+             second, *text_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,), indent="  ", gap="   ")]
         )
 
     def __repr__(self) -> str:
@@ -107,8 +98,8 @@ class TraceTable:
         primal, adjoint = self._cells()
         first, second = self._titles()
         return "\n".join(
-            [f"**{first}**", "", *_markdown_table(("variable", "definition", "value"), primal), "",
-             f"**{second}**", "", *_markdown_table(("adjoint", "update", "numbers", "value"), adjoint)]
+            [f"**{first}**", "", *markdown_table(("variable", "definition", "value"), primal, right=(2,)), "",
+             f"**{second}**", "", *markdown_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,))]
         )
 
     def _repr_html_(self) -> str:
@@ -116,37 +107,10 @@ class TraceTable:
         first, second = self._titles()
         return (
             '<div class="micrograd-trace">'
-            + _html_table(first, ("variable", "definition", "value"), primal)
-            + _html_table(second, ("adjoint", "update", "numbers", "value"), adjoint)
+            + html_table(("variable", "definition", "value"), primal, right=(2,), caption=first)
+            + html_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,), caption=second)
             + "</div>"
         )
-
-
-def _text_table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...]) -> list[str]:
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return [
-        "  " + "   ".join(_pad(cell, w, i in right) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
-        for r in [header, *rows]
-    ]
-
-
-def _markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(c.replace("\\", "\\\\").replace("|", "\\|") for c in cells) + " |"
-
-    return [line(header), "|" + "---|" * (len(header) - 1) + "---:|", *(line(r) for r in rows)]
-
-
-def _html_table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td style="text-align:{"right" if i == len(r) - 1 else "left"}">{html.escape(c)}</td>'
-            for i, c in enumerate(r)
-        ) + "</tr>"
-        for r in rows
-    )
-    return f"<table><caption>{html.escape(title)}</caption><tr>{head}</tr>{body}</table>"
 
 
 def trace_table(root: Value, precision: int = 6) -> TraceTable:
