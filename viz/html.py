@@ -20,6 +20,8 @@ from typing import Union
 from micrograd import Value
 from micrograd.saving import write_atomic
 
+from . import render
+
 from .steps import Steps, steps
 
 __all__ = ["MAX_FRAMES", "export_html", "inline_svg", "page"]
@@ -161,12 +163,5 @@ def export_html(root: Union[Value, Steps], path: Union[str, os.PathLike]) -> Pat
 
 
 def check_path(path: Union[str, os.PathLike]) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        shown = f"suffix {path.suffix!r}" if path.suffix else "no suffix"
-        raise ValueError(f"export_html: cannot write {str(path)!r}: it has {shown}; use .html")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"export_html: cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
-    if path.is_dir():
-        raise IsADirectoryError(f"export_html: cannot write {str(path)!r}: it is a folder")
-    return path
+    """The page's path, checked as `save` checks a drawing's (suffix .html or .htm, folder exists)."""
+    return render.check_path(path, SUFFIXES, "export_html: cannot write", "use .html")

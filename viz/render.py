@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 import graphviz
 
@@ -30,19 +30,20 @@ class GraphvizNotFoundError(RuntimeError):
     """Rendering needs the `dot` program of Graphviz, and it is not on PATH."""
 
 
-def check_path(path: Union[str, os.PathLike]) -> Path:
-    """The output path, if its suffix names a format and its folder exists; else a ValueError
-    or FileNotFoundError saying which. (The command line checks this before any work.)"""
+def check_path(path: Union[str, os.PathLike], suffixes: Sequence[str] = tuple(FORMATS), what: str = "cannot save",
+               hint: str | None = None) -> Path:
+    """The output path, if its suffix is one of `suffixes` and its folder exists; else a ValueError
+    or FileNotFoundError saying which, starting with `what`. (The command line checks this before
+    any work.)"""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    if path.suffix.lower() not in suffixes:
         shown = f"suffix {path.suffix!r}" if path.suffix else "no suffix"
-        raise ValueError(f"cannot save {str(path)!r}: it has {shown}; use one of {', '.join(FORMATS)}")
+        raise ValueError(f"{what} {str(path)!r}: it has {shown}; {hint or 'use one of ' + ', '.join(suffixes)}")
     folder = path.parent
     if not folder.is_dir():
-        raise FileNotFoundError(f"cannot save {str(path)!r}: the folder {str(folder)!r} does not exist")
+        raise FileNotFoundError(f"{what} {str(path)!r}: the folder {str(folder)!r} does not exist")
     if path.is_dir():
-        raise IsADirectoryError(f"cannot save {str(path)!r}: it is a folder")
+        raise IsADirectoryError(f"{what} {str(path)!r}: it is a folder")
     return path
 
 
