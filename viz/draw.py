@@ -9,7 +9,7 @@ edge labels are read from `Value.local_grads()`, the engine's single source of t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Collection, Iterable, Mapping, Union
 
 import graphviz
@@ -42,7 +42,7 @@ class _Style:
     braces: bool  # record fields run left to right only inside braces when rankdir is LR/RL
     grads: Mapping[Value, float] | None = None  # see _draw: shown instead of .grad
     known: Collection[Value] | None = None  # see _draw: the others get a blank grad field
-    names: Mapping[Value, str] | None = None  # every node's name (micrograd.names.node_names)
+    names: Mapping[Value, str] = field(default_factory=dict)  # every node's name (micrograd.names.node_names)
 
     def grad(self, node: Value) -> float | None:
         """The gradient to show for `node`, None when it is not known yet (a blank field)."""
@@ -117,23 +117,19 @@ def _draw(
     max_nodes: int = MAX_NODES,
     grads: Mapping[Value, float] | None = None,
     known: Collection[Value] | None = None,
-    names: Mapping[Value, str] | None = None,
 ) -> graphviz.Digraph:
-    """`draw()` after its checks, with three hooks for the step-through frames (viz/steps.py):
+    """`draw()` after its checks, with two hooks for the step-through frames (viz/steps.py):
 
     - grads: show these gradients (one for every node) instead of each node's `.grad`.
     - known: show only these nodes' gradients; the others get a blank "grad" field, so "not
       known yet" never looks like 0.
-    - names: the names to write in the boxes and on the edges; by default (and in the frames)
-      `micrograd.names.node_names`, so the unlabelled `v3` of an equation is the `v3` of the picture.
     """
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}  # Values hash by identity
     on_path = _on_path(order, index, highlight)
     if show_grad is None:
         show_grad = grads is not None or any(node.grad != 0.0 for node in order)
-    if names is None:  # every view names nodes alike: the `v3` of a drawing is the `v3` of a trace
-        names = node_names(order)
+    names = node_names(order)  # every view names nodes alike: the `v3` of a drawing is the `v3` of a trace
     style = _Style(bool(show_grad), bool(edge_labels), color, precision, rankdir in ("LR", "RL"), grads, known, names)
     uses = uses_of(order)
     if collapse is None:

@@ -180,7 +180,7 @@ class Steps(Sequence[Frame]):
 
     def _graph(self, frame: Frame) -> graphviz.Digraph:
         return _draw(self.root, show_grad=True, highlight=frame.node, grads=self._backprop.grads, known=frame.grads,
-                     names=self.names, **self._options)
+                     **self._options)
 
     def __len__(self) -> int:
         return len(self._frames)
