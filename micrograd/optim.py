@@ -141,9 +141,12 @@ class Optimizer:
     def _update(self, params: list[Value]) -> None:
         raise NotImplementedError
 
+    #: The constructor's keyword arguments besides lr, each kept as an attribute of that name.
+    HYPERPARAMETERS: tuple[str, ...] = ()
+
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor's arguments except params, for display and for saving."""
-        return {"lr": self.lr}
+        return {"lr": self.lr, **{name: getattr(self, name) for name in self.HYPERPARAMETERS}}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
@@ -163,6 +166,8 @@ class SGD(Optimizer):
 
     (torch.optim.SGD's rule. Its default lr is 1e-3; here it is Keras's 0.01.)
     """
+
+    HYPERPARAMETERS = ("momentum", "dampening", "weight_decay", "nesterov")
 
     def __init__(
         self,
@@ -197,14 +202,6 @@ class SGD(Optimizer):
                 g = g + momentum * b if self.nesterov else b
             p.data = p.data - lr * g
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "weight_decay": self.weight_decay,
-            "nesterov": self.nesterov,
-        }
 
 
 class Adagrad(Optimizer):
@@ -213,6 +210,8 @@ class Adagrad(Optimizer):
         g = grad + weight_decay·p;  s = s + g²
         p = p − lr_t · g / (√s + eps),  lr_t = lr / (1 + (t − 1)·lr_decay)
     """
+
+    HYPERPARAMETERS = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(
         self,
@@ -244,14 +243,6 @@ class Adagrad(Optimizer):
             self._sum[i] = self._sum[i] + g * g
             p.data = p.data - lr_t * (g / (math.sqrt(self._sum[i]) + self.eps))
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps": self.eps,
-        }
 
 
 class RMSprop(Optimizer):
@@ -261,6 +252,8 @@ class RMSprop(Optimizer):
         d = √v + eps   (centered: √(v − ḡ²) + eps, with ḡ = alpha·ḡ + (1 − alpha)·g)
         p = p − lr·g/d   (momentum > 0: b = momentum·b + g/d, p = p − lr·b)
     """
+
+    HYPERPARAMETERS = ("alpha", "eps", "weight_decay", "momentum", "centered")
 
     def __init__(
         self,
@@ -302,15 +295,6 @@ class RMSprop(Optimizer):
             else:
                 p.data = p.data - self.lr * (g / d)
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "alpha": self.alpha,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-        }
 
 
 class Adam(Optimizer):
@@ -320,6 +304,8 @@ class Adam(Optimizer):
         m = beta1·m + (1 − beta1)·g;   v = beta2·v + (1 − beta2)·g²   (amsgrad: use max of all v)
         p = p − lr/(1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps)
     """
+
+    HYPERPARAMETERS = ("betas", "eps", "weight_decay", "amsgrad")
 
     _decoupled = False  # AdamW: weight decay acts on the parameter, not through the gradient
 
@@ -364,14 +350,6 @@ class Adam(Optimizer):
                 v = self._v_max[i] = max(self._v_max[i], v)
             p.data = p.data - step_size * (m / (math.sqrt(v) / root_correction2 + self.eps))
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "amsgrad": self.amsgrad,
-        }
 
 
 class AdamW(Adam):
