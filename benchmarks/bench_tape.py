@@ -5,7 +5,7 @@
 The step is Karpathy's demo.ipynb loop body (as in moons_step.py): MLP(2, [16, 16, 1]) with ReLU,
 SVM loss mean((1 - y·score)+) + 1e-4·Σp², batch 100, backward, SGD update. Printed per step,
 medians over `runs` × `steps` timed steps (garbage collector on, as users run it):
-  - the tape (micrograd.tape): the graph of one sample recorded once, replayed on the batch;
+  - the tape (micrograd.engine.tape): the graph of one sample recorded once, replayed on the batch;
   - this project's scalar engine (moons_step.py's step: 65,814 nodes per step);
   - Karpathy's micrograd 0.1.0, through bench_engine.py's virtual environment
     (benchmarks/.venv-micrograd, made by `python benchmarks/bench_engine.py`), if present;
@@ -38,7 +38,7 @@ from moons_step import make_step, moons  # noqa: E402
 
 from micrograd import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
-from micrograd.tape import Tape  # noqa: E402
+from micrograd.engine.tape import Tape  # noqa: E402
 
 ALPHA = 1e-4  # the L2 penalty's weight
 
@@ -196,7 +196,7 @@ def main() -> None:
           f"{len(tape.nodes)} slots; hand-written NumPy's loss and gradients agree with it to {worst:.1e} (of the largest)")
     print(f"\n{'two-moons step (batch 100)':34} {'ms/step':>10} {'tape is':>14}")
     rows = [
-        ("tape (micrograd.tape)", tape_s),
+        ("tape (micrograd.engine.tape)", tape_s),
         ("scalar engine (micrograd-lab)", scalar_s),
         ("micrograd 0.1.0", peer),
         ("hand-written NumPy", numpy_s),

@@ -1,10 +1,26 @@
-"""micrograd-lab: a scalar autograd engine and the small neural-network library built on it."""
+"""micrograd-lab: a scalar autograd engine and the small neural-network library built on it.
 
-from .engine import Constant, Value, is_grad_enabled, no_grad, scope, topological_order
-from .gradcheck import GradcheckReport, gradcheck
-from .nn import Dense, Dropout, Parameter, Sequential, load_model, manual_seed
-from .sequential import TrainingDivergedError
-from .tape import Tape
+The folders are the layers, each built only on the ones before it:
+- `micrograd.engine`: `Value`, the ops it records, the backward walk, the tape, gradcheck;
+- `micrograd.training`: losses, optimizers, metrics, callbacks and the training loop;
+- `micrograd.nn`: micrograd's Neuron/Layer/MLP and the Keras-style Sequential;
+- `micrograd.data`: small datasets made on the spot.
+"""
+
+from .engine import (
+    Constant,
+    GradcheckReport,
+    Parameter,
+    Tape,
+    Value,
+    gradcheck,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    topological_order,
+)
+from .nn import Dense, Dropout, Sequential, load_model, manual_seed
+from .nn.sequential import TrainingDivergedError
 
 __all__ = [
     "Constant",

@@ -25,7 +25,7 @@ from typing import Iterable
 import nbformat
 from nbclient import NotebookClient
 
-from micrograd.saving import write_atomic
+from micrograd.files import write_atomic
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL = "python3"

@@ -46,7 +46,7 @@ def test_the_frame_is_the_one_the_readme_describes() -> None:
 
 
 if __name__ == "__main__":
-    from micrograd.saving import write_atomic
+    from micrograd.files import write_atomic
 
     for name, svg in pictures().items():
         write_atomic(DOCS / name, svg)

@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from micrograd import Value
-from micrograd.callbacks import Callback, EarlyStopping, History, LearningRateScheduler
+from micrograd.training.callbacks import Callback, EarlyStopping, History, LearningRateScheduler
 from micrograd.datasets import make_blobs, make_moons, make_xor
-from micrograd.losses import binary_cross_entropy, mse
+from micrograd.training.losses import binary_cross_entropy, mse
 from micrograd.optim import SGD, Adam, StepDecay
-from micrograd.sequential import Dense, Dropout, Sequential, TrainingDivergedError
-from micrograd.tape import DataDependentGraphError
+from micrograd.nn.sequential import Dense, Dropout, Sequential, TrainingDivergedError
+from micrograd.engine.tape import DataDependentGraphError
 
 
 class Recorder(Callback):
@@ -471,7 +471,7 @@ def test_progress_bar_per_epoch_with_loss_and_metrics_and_silence_with_verbose_0
     assert len(out) == 2 and out[1].startswith("Epoch 2/2 - loss: ") and " - accuracy: " in out[1]
 
 
-# -- the tape: fit replays one recorded graph per batch (micrograd.tape) ---------------------------
+# -- the tape: fit replays one recorded graph per batch (micrograd.engine.tape) ---------------------------
 
 
 def _fit_both(make_model, X, y, loss, metrics=(), **fit_kwargs):
@@ -553,7 +553,7 @@ def test_fit_on_the_tape_gives_the_scalar_engines_history(case):
     ["relu with dropout, hinge", "tanh-sigmoid, binary_crossentropy", "elu-softplus-leaky, huber", "linear outputs, mse"],
 )
 def test_fit_on_the_tape_is_bit_for_bit_the_scalar_engine_when_the_loss_reads_outputs_in_order(case):
-    """The tape adds every gradient in the scalar engine's order (see micrograd.tape). A softmax
+    """The tape adds every gradient in the scalar engine's order (see micrograd.engine.tape). A softmax
     cross-entropy reads the target's class first, so its gradients add in another order there
     (the test above: equal to rounding)."""
     make_model, loss, data = TAPE_MODELS[case]

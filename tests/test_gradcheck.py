@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-import micrograd.engine as engine
+import micrograd.engine.value as engine
 from micrograd import GradcheckReport, Value, gradcheck
 
 

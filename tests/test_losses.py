@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from micrograd import Value, gradcheck, topological_order
-from micrograd.losses import (
+from micrograd.training.losses import (
     EPSILON,
     LOSSES,
     binary_cross_entropy,
@@ -26,7 +26,7 @@ from micrograd.losses import (
     multiclass_hinge,
     softmax,
 )
-from micrograd.ops import OPS
+from micrograd.engine.ops import OPS
 
 REL, ABS = 1e-12, 1e-13
 

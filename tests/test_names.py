@@ -1,7 +1,7 @@
 """The shared node names: labels, constants by their number, v1, v2, ... for the rest."""
 
 from micrograd import Value, topological_order
-from micrograd.names import node_names
+from micrograd.engine.names import node_names
 
 
 def names_of(root):

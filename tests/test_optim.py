@@ -10,7 +10,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from micrograd import Value
-from micrograd.losses import mse
+from micrograd.training.losses import mse
 from micrograd.nn import MLP
 from micrograd.optim import (
     OPTIMIZERS,

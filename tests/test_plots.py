@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from micrograd.callbacks import History
+from micrograd.training.callbacks import History
 from micrograd.datasets import make_blobs, make_moons
 from micrograd.optim import Adam
-from micrograd.sequential import Dense, Sequential
+from micrograd.nn.sequential import Dense, Sequential
 from viz.plots import plot_decision_boundary, plot_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -12,8 +12,9 @@ import pytest
 from micrograd.datasets import make_moons
 from micrograd.nn import manual_seed
 from micrograd.optim import Adam
-from micrograd.saving import FORMAT_VERSION, ModelFileError, load_model, save_model, write_atomic
-from micrograd.sequential import Dense, Dropout, Sequential
+from micrograd.files import write_atomic
+from micrograd.nn.saving import FORMAT_VERSION, ModelFileError, load_model, save_model
+from micrograd.nn.sequential import Dense, Dropout, Sequential
 
 
 def trained_model() -> Sequential:

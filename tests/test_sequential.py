@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from micrograd import Value, topological_order
-from micrograd.metrics import accuracy, get_metric, mean_absolute_error, mean_squared_error
+from micrograd.training.metrics import accuracy, get_metric, mean_absolute_error, mean_squared_error
 from micrograd.optim import SGD, Adam
-from micrograd.sequential import Dense, Dropout, Sequential
+from micrograd.nn.sequential import Dense, Dropout, Sequential
 
 
 def course_net(sizes: list[int], seed: int = 0) -> Sequential:

@@ -1,4 +1,4 @@
-"""The tape (micrograd.tape): one recorded graph replayed on a batch with NumPy.
+"""The tape (micrograd.engine.tape): one recorded graph replayed on a batch with NumPy.
 
 Reference: the scalar engine (itself checked against PyTorch in test_ops_vs_torch.py), run sample
 by sample on fresh graphs, and the engine's backward through the graph of a whole batch; plus
@@ -21,8 +21,8 @@ import torch
 
 from micrograd import Constant, Value
 from micrograd.nn import MLP
-from micrograd.ops import OPS
-from micrograd.tape import DataDependentGraphError, Tape
+from micrograd.engine.ops import OPS
+from micrograd.engine.tape import DataDependentGraphError, Tape
 from test_viz_examples import worked_example
 
 
@@ -32,7 +32,7 @@ def same_bits(a: float, b: float) -> bool:
 
 
 # Each case: a graph of one input x (one value per sample) and one parameter w, and the samples.
-# Every op of micrograd.ops appears with x on each side, and with a node used twice.
+# Every op of micrograd.engine.ops appears with x on each side, and with a node used twice.
 X_ANY = [-2.5, -1.0, -0.25, 0.0, 0.3, 1.0, 2.0, 3.5]
 X_POS = [0.1, 0.5, 1.0, 1.5, 2.0, 4.0]
 X_INT = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
@@ -382,7 +382,7 @@ def test_a_graph_built_with_a_python_if_on_data_is_caught_by_recording_twice():
 
 
 def test_lines_of_one_level_run_together_and_still_give_the_engines_bits():
-    """The tape runs same-op lines of one level as one NumPy call (micrograd.tape._Schedule):
+    """The tape runs same-op lines of one level as one NumPy call (micrograd.engine.tape._Schedule):
     different constants, exponents and slopes in one call, a node used by many lines at
     different levels; every number is still the engine's, bit for bit."""
 

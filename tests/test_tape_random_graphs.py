@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
-from micrograd.tape import Tape
+from micrograd.engine.tape import Tape
 
 OPS = {
     "a+b": lambda a, b: a + b,

@@ -15,7 +15,7 @@ import torch
 from test_viz_examples import mlp_batch_loss, neuron, reused_node, small_mlp, worked_example
 
 from micrograd import Constant, Value, scope
-from micrograd.ops import OPS
+from micrograd.engine.ops import OPS
 from viz import draw
 from viz.colors import GRAD_NAN, GRAD_ZERO, HIGHLIGHT, ROLE_COLORS, grad_color
 from viz.text import OP_SYMBOLS, format_number, op_symbol

@@ -15,7 +15,7 @@ from typing import Collection, Iterable, Mapping, Union
 import graphviz
 
 from micrograd import Constant, Value, topological_order
-from micrograd.names import node_names
+from micrograd.engine.names import node_names
 
 from . import colors
 from .scopes import COLLAPSE_LEVELS, folders, groups, parent_scope, placement, uses_of, visible_scope
@@ -42,7 +42,7 @@ class _Style:
     braces: bool  # record fields run left to right only inside braces when rankdir is LR/RL
     grads: Mapping[Value, float] | None = None  # see _draw: shown instead of .grad
     known: Collection[Value] | None = None  # see _draw: the others get a blank grad field
-    names: Mapping[Value, str] = field(default_factory=dict)  # every node's name (micrograd.names.node_names)
+    names: Mapping[Value, str] = field(default_factory=dict)  # every node's name (micrograd.engine.names.node_names)
 
     def grad(self, node: Value) -> float | None:
         """The gradient to show for `node`, None when it is not known yet (a blank field)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Union
 
 from micrograd import Value
-from micrograd.saving import write_atomic
+from micrograd.files import write_atomic
 
 from . import render
 

@@ -6,7 +6,7 @@ gradient × step, the course notes' "w ↑ 0.001 → J ↑ -0.004" made executab
 
 The two numbers differ by the curvature the gradient ignores, which is the point of the check:
 the gradient is the first-order prediction, the nudge is what really happens. The user's graph is
-never touched: the output is recomputed by a `micrograd.tape.Tape` recorded from it, and the
+never touched: the output is recomputed by a `micrograd.engine.tape.Tape` recorded from it, and the
 gradient is computed fresh the way `steps()` does (the user's `.grad` may be stale, or summed
 over several `backward()` calls).
 """
@@ -20,8 +20,8 @@ from typing import Any, Iterator, Sequence, overload
 import numpy as np
 
 from micrograd import Constant, Value
-from micrograd.names import node_names
-from micrograd.tape import Tape
+from micrograd.engine.names import node_names
+from micrograd.engine.tape import Tape
 
 from .steps import backprop
 from .tables import html_table, markdown_table, text_table
@@ -35,7 +35,7 @@ class Nudge:
     """The output before and after moving `leaf` by `eps`, and the gradient's prediction."""
 
     leaf: Value
-    name: str  # the leaf's name (`micrograd.names.node_names`)
+    name: str  # the leaf's name (`micrograd.engine.names.node_names`)
     output: str  # the output's name
     eps: float
     before: float  # the output's value, recomputed (the same arithmetic as `after`)
@@ -113,7 +113,7 @@ def nudge(root: Value, leaf: Value | None = None, eps: float = 1e-3) -> Nudge | 
     if leaf is not None:
         _check_leaf(leaf, names)
     # One recording for every nudge: each input a column, so the output is recomputed by the
-    # tape (micrograd.tape, the one way to evaluate a recorded graph) and the graph is untouched.
+    # tape (micrograd.engine.tape, the one way to evaluate a recorded graph) and the graph is untouched.
     tape = Tape.record(root, inputs=leaves)
     moved = leaves if leaf is None else [leaf]
     rows = [_nudge(tape, names, gradients.grads, leaves, node, eps) for node in moved]

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from micrograd.saving import write_atomic
+from micrograd.files import write_atomic
 
 
 def _figure(width: float, height: float) -> Any:
@@ -70,7 +70,7 @@ def plot_decision_boundary(
     """The regions a model assigns to each class over 2-D inputs, with the data points on top.
 
     One output: its value as shaded contours and the 0.5 line, where the predicted class changes
-    (the threshold of `micrograd.metrics.accuracy`). Several outputs: the argmax class's region.
+    (the threshold of `micrograd.training.metrics.accuracy`). Several outputs: the argmax class's region.
     The grid has `resolution` × `resolution` points, each a `model.predict` row. Returns the Figure.
     """
     X = np.asarray(X, dtype=np.float64)

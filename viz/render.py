@@ -13,7 +13,7 @@ from typing import Any, Sequence, Union
 import graphviz
 
 from micrograd import Value
-from micrograd.saving import write_atomic
+from micrograd.files import write_atomic
 
 from .draw import draw
 

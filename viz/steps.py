@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence, overload
 import graphviz
 
 from micrograd import Constant, Value, topological_order
-from micrograd.names import node_names
+from micrograd.engine.names import node_names
 
 from .draw import MAX_NODES, _check_options, _draw
 from .render import render
@@ -98,7 +98,7 @@ class Frame:
 
     @property
     def name(self) -> str:
-        """The node's name in the equations and the pictures (`micrograd.names.node_names`)."""
+        """The node's name in the equations and the pictures (`micrograd.engine.names.node_names`)."""
         return self._owner.names[self.node]
 
     @cached_property

@@ -4,9 +4,9 @@ Learning: a Survey" (2018), Table 3: the forward primal trace, then the reverse 
     trace_table(J)              # in Jupyter: two HTML tables; print() gives plain text
     trace_table(J).markdown()   # for notes and READMEs
 
-The rows are the lines of the graph's tape (`micrograd.tape.Tape`), the same program that
+The rows are the lines of the graph's tape (`micrograd.engine.tape.Tape`), the same program that
 `print(tape)` shows as Python, so the table and the code name and order everything alike:
-- Variables are named by `micrograd.names.node_names`: a node's label where it has one, else
+- Variables are named by `micrograd.engine.names.node_names`: a node's label where it has one, else
   v1, v2, ... in topological order (the survey numbers inputs v₋₁, v₀ and the rest v1, v2, ...;
   here the inputs keep their own names: w, x, b, y). Constants appear as numbers in definitions.
 - The forward trace lists every input (each non-constant leaf), then one row per instruction:
@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from micrograd import Value
-from micrograd.tape import Tape
+from micrograd.engine.tape import Tape
 
 from .tables import html_table, markdown_table, text_table
 

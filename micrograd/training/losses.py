@@ -1,7 +1,7 @@
 """Loss functions for one sample, built only from `Value` operations.
 
 Each loss returns a `Value` whose graph can be drawn and stepped through, and whose gradient
-comes from the engine's derivative table (`micrograd.ops`): no derivative is written here.
+comes from the engine's derivative table (`micrograd.engine.ops`): no derivative is written here.
 A batch's loss is the mean of its samples' losses; `fit` (or your own loop) takes that mean.
 
 Conventions, chosen to match PyTorch and Keras:
@@ -27,7 +27,7 @@ import math
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from .engine import Constant, Value, scope
+from ..engine import Constant, Value, scope
 
 Number = Union[int, float]
 Scalar = Union[Value, Number]

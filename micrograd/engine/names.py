@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .engine import Constant, Value
+from .value import Constant, Value
 
 __all__ = ["node_names"]
 

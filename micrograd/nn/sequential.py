@@ -15,13 +15,12 @@ from typing import Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
-from .callbacks import Callback, History
-from .engine import Value, no_grad, scope
-from .losses import LOSSES, categorical_cross_entropy, get_loss, softmax
-from .metrics import get_metric, metric_name
-from .nn import ACTIVATIONS, INITS, Layer, Module, Parameter, Seed, _check_size, _rng
-from .optim import get_optimizer
-from .tape import Tape
+from ..engine import Parameter, Tape, Value, no_grad, scope
+from ..training.callbacks import Callback, History
+from ..training.losses import LOSSES, categorical_cross_entropy, get_loss, softmax
+from ..training.metrics import get_metric, metric_name
+from ..training.optim import get_optimizer
+from .mlp import ACTIVATIONS, INITS, Layer, Module, Seed, _check_size, _rng
 
 #: Activations a `Dense` layer accepts: those of a neuron, plus "softmax" over the whole layer.
 DENSE_ACTIVATIONS = (*ACTIVATIONS, "softmax")
@@ -165,7 +164,7 @@ class Sequential(Module):
         self.input_dim = None if input_dim is None else _check_size("input_dim", input_dim)
         self._rng = _rng(seed)
         self.loss = None  # the per-sample loss function, set by compile
-        self.loss_name: str | None = None  # its Keras name when it is one of micrograd.losses.LOSSES
+        self.loss_name: str | None = None  # its Keras name when it is one of micrograd.training.losses.LOSSES
         self.optimizer = None
         self.metrics: list = []
         self.stop_training = False  # a callback sets this to end `fit` after the current epoch
@@ -461,7 +460,7 @@ class Sequential(Module):
         fraction of the samples (before shuffling), as Keras does. Returns the `History`.
 
         `engine`: "scalar" builds one graph of Values per sample, as the course slides do;
-        "tape" records the model's graph once (`micrograd.tape.Tape`) and runs it on the whole
+        "tape" records the model's graph once (`micrograd.engine.tape.Tape`) and runs it on the whole
         batch with NumPy (the loss of each sample is still computed by the scalar engine, from
         the model's outputs): the same numbers, bit for bit, unless the loss reads the outputs out
         of order (a softmax cross-entropy starts with the target's class), where the gradients
@@ -646,7 +645,7 @@ class Sequential(Module):
     def _train_step_tape(
         self, body: _Body, X: np.ndarray, targets: list, batch: list[int], outputs: np.ndarray, start: int, where: str
     ) -> float:
-        """`_train_step` on a tape: the same numbers (see `fit` and `micrograd.tape`).
+        """`_train_step` on a tape: the same numbers (see `fit` and `micrograd.engine.tape`).
 
         The model runs on the whole batch at once; each sample's loss (and a last-layer softmax) is
         built in the scalar engine on leaves holding the model's outputs; its gradient with respect
@@ -714,11 +713,11 @@ class Sequential(Module):
 
     def _sample_loss(self, out: list[Value], target: Any) -> Value:
         """The loss of one sample: `loss(prediction, target)`, with two Keras conventions kept."""
-        if self.loss_name == "kl_divergence":  # micrograd.losses.kl_divergence takes (p_true, q_pred)
+        if self.loss_name == "kl_divergence":  # micrograd.training.losses.kl_divergence takes (p_true, q_pred)
             return self.loss(target, out)
         if self.loss_name == "sparse_categorical_crossentropy" and self._softmax_output():
             # Keras reads a softmax layer's outputs as probabilities: −log p[target]. (On any
-            # other last layer the outputs are logits: micrograd.losses.cross_entropy.)
+            # other last layer the outputs are logits: micrograd.training.losses.cross_entropy.)
             return categorical_cross_entropy(out, [1.0 if j == target else 0.0 for j in range(len(out))])
         return self.loss(out[0] if len(out) == 1 else out, target)
 
@@ -766,11 +765,11 @@ class Sequential(Module):
     # -- saving ---------------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        """The architecture, without weights: what `micrograd.saving` writes as "architecture"."""
+        """The architecture, without weights: what `micrograd.nn.saving` writes as "architecture"."""
         return {"input_dim": self.input_dim, "layers": [layer.get_config() for layer in self.layers]}
 
     def save(self, path: str) -> None:
-        """Write architecture and weights to a JSON file (see `micrograd.saving`)."""
+        """Write architecture and weights to a JSON file (see `micrograd.nn.saving`)."""
         from .saving import save_model  # saving imports this module
 
         save_model(self, path)

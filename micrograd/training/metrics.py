@@ -1,6 +1,6 @@
 """Metrics: numbers reported during training to judge a model, not differentiated.
 
-A loss must be differentiable, so it is built from `Value`s (see `micrograd.losses`). A metric
+A loss must be differentiable, so it is built from `Value`s (see `micrograd.training.losses`). A metric
 only reports, so it works on plain NumPy arrays of targets and predictions, as Keras metrics do.
 Every metric is `metric(y_true, y_pred) -> float` with `y_pred` of shape (n, outputs), the
 shape `Sequential.predict` returns.

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .engine import Value, no_grad
+from .value import Value, no_grad
 
 
 @dataclass(frozen=True)

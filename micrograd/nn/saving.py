@@ -19,15 +19,14 @@ model again to train it further.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import secrets
 from typing import Any
 
-from .nn import INITS
+from ..files import write_atomic
+from .mlp import INITS
 from .sequential import DENSE_ACTIVATIONS, Dense, Dropout, Sequential
 
 FORMAT = "micrograd-lab/sequential"
@@ -36,28 +35,6 @@ FORMAT_VERSION = 1
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: not JSON, truncated, another version, or edited inconsistently."""
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` all at once: into a temporary file in the same folder, then `os.replace`.
-
-    A reader never sees half a file, and a failure leaves any previous file untouched. The
-    temporary file is opened with mode 0o666 so the umask sets the permissions, as for any new file.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 # -- saving ---------------------------------------------------------------------------------------
@@ -233,4 +210,4 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
     return model_from_dict(doc, path)
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "model_from_dict", "model_to_dict", "save_model", "write_atomic"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "model_from_dict", "model_to_dict", "save_model"]

@@ -3,7 +3,7 @@ chain rule over that graph in reverse topological order.
 
 Design notes, for the reader who compares this with Karpathy's micrograd:
 - A node holds its operands (`children`) and the name of its op; the derivative rules live once,
-  in `micrograd.ops`. There are no per-node closures, so no node refers to itself and the graph is
+  in `micrograd.engine.ops`. There are no per-node closures, so no node refers to itself and the graph is
   freed by reference counting the moment it is dropped: Python's cycle collector never has work.
 - Nothing walks the graph recursively: `topological_order` keeps its own stack, so a chain of a
   million nodes needs no special recursion limit. Copying and pickling go through a flat list.
@@ -97,7 +97,7 @@ class Value:
 
     data: float
     grad: float
-    op: str  # the op's name in micrograd.ops.OPS ("+", "tanh", ...), "" for a leaf
+    op: str  # the op's name in micrograd.engine.ops.OPS ("+", "tanh", ...), "" for a leaf
     _x: Value | None  # the first operand (None for a leaf)
     _y: Value | None  # the second operand of a binary op
     _meta: str | tuple[str, str, float | None]  # scope, or (label, scope, arg): see above
@@ -163,7 +163,7 @@ class Value:
         return () if x is None else (x,) if y is None else (x, y)
 
     # -- building the graph -------------------------------------------------------------------
-    # Each operator computes its op's forward function from micrograd.ops and records the result.
+    # Each operator computes its op's forward function from micrograd.engine.ops and records the result.
     # `+ - *` are spelled out instead of going through `_apply`, with their one-symbol forward
     # written in place: they are most of every graph, so this is the hot path of training.
 
@@ -352,6 +352,12 @@ class Value:
     def __reduce__(self) -> tuple:
         # Pickling and deepcopy would otherwise recurse once per graph level.
         return (_rebuild, (_flatten(self),))
+
+
+class Parameter(Value):
+    """A leaf the model learns (a weight or a bias), as opposed to an input or a constant."""
+
+    __slots__ = ()
 
 
 _new_object = object.__new__

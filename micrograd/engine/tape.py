@@ -19,7 +19,7 @@ What is where:
   `forward`), a *parameter* (every other leaf, read from its `.data` at every `forward`, so an
   optimizer step needs no re-recording) or the result of one instruction.
 - Constants (the 2 of `d ** 2 / 2`) are folded into the instructions as `Const` operands.
-- One definition per op: `forward` and `backward` call the very functions of `micrograd.ops`
+- One definition per op: `forward` and `backward` call the very functions of `micrograd.engine.ops`
   that the scalar engine calls, with `NUMPY` (a namespace mirroring `ops.FLOATS`) for values that
   differ between samples, and with `FLOATS` itself for values that do not (a parameter, w ** 2).
 - Exactness. Per sample, every instruction does the scalar engine's operations, in the same
@@ -48,7 +48,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, Union
 
 import numpy as np
 
-from .engine import Constant, Value, _domain_error, topological_order
+from .value import Constant, Value, _domain_error, topological_order
 from .names import node_names
 from .ops import FLOATS, OPS, Op
 
@@ -163,7 +163,7 @@ class Tape:
     Make one with `Tape.record`. Attributes (read-only by convention):
     - `nodes[s]`, `kinds[s]`, `names[s]`, `identifiers[s]`: the node in slot s, its kind ("input",
       "parameter", "op", or "constant" for a constant that is itself an output), its name from
-      `micrograd.names.node_names` (label, else v1, v2, ...) and that name as a Python identifier
+      `micrograd.engine.names.node_names` (label, else v1, v2, ...) and that name as a Python identifier
       (every character other than a letter, digit or _ becomes _, a leading digit gets a _ in
       front, a keyword gets one behind; a clash with an earlier identifier gets _2, _3, ...).
     - `instructions`: the program, in topological order.
@@ -352,7 +352,7 @@ class Tape:
         return {node: values.get(s, self._n is None) for s, node in enumerate(self.nodes)}
 
     def local_grads(self, k: int) -> tuple[Array, ...]:
-        """∂(instruction k's result)/∂(each operand), from the latest `forward` (micrograd.ops)."""
+        """∂(instruction k's result)/∂(each operand), from the latest `forward` (micrograd.engine.ops)."""
         values = self._require_forward()
         ins = self.instructions[k]
         scalar = self._n is None or not ins.varying
@@ -411,7 +411,7 @@ class Tape:
         """The program as straight-line Python: the forward pass, then the backward pass.
 
         In the backward pass `grad_u` is ∂output/∂u (each starts at 0) and `dv_du` names the local
-        derivative ∂v/∂u of one line, which `micrograd.ops` defines (it is not written out here,
+        derivative ∂v/∂u of one line, which `micrograd.engine.ops` defines (it is not written out here,
         so the formula of each derivative stays in one place).
         """
         ids = self.identifiers

@@ -11,7 +11,7 @@ import math
 import random
 from typing import Callable, Sequence, Union
 
-from .engine import Value, scope, weighted_sum
+from ..engine import Parameter, Value, scope, weighted_sum
 
 Number = Union[int, float]
 Seed = Union[int, random.Random, None]
@@ -70,12 +70,6 @@ def _initial_weight(init: str, rng: random.Random, fan_in: int, fan_out: int) ->
     if init == "he":  # He et al. (2015), normal: the same for ReLU layers
         return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
     raise ValueError(f"unknown init {init!r}; choose one of: {', '.join(INITS)}")
-
-
-class Parameter(Value):
-    """A leaf the model learns (a weight or a bias), as opposed to an input or a constant."""
-
-    __slots__ = ()
 
 
 class Module:
@@ -216,21 +210,4 @@ class MLP(Module):
         return f"MLP({shape}; {len(self.parameters())} parameters)"
 
 
-# The Keras-style model lives in its own module; it is built on the classes above.
-from .saving import load_model  # noqa: E402
-from .sequential import Dense, Dropout, Sequential  # noqa: E402
-
-__all__ = [
-    "ACTIVATIONS",
-    "INITS",
-    "Dense",
-    "Dropout",
-    "Layer",
-    "MLP",
-    "Module",
-    "Neuron",
-    "Parameter",
-    "Sequential",
-    "load_model",
-    "manual_seed",
-]
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "Neuron", "manual_seed"]

@@ -1,0 +1,33 @@
+"""The autograd engine: `Value` and the ops it records (`ops`), the reverse walk that applies the
+chain rule, readable node names, the tape that replays a graph on a batch, and gradcheck.
+
+Nothing here knows about layers, losses or training: those are built on top, in `micrograd.nn`
+and `micrograd.training`.
+"""
+
+from .gradcheck import GradcheckReport, gradcheck
+from .tape import Tape
+from .value import (
+    Constant,
+    Parameter,
+    Value,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    topological_order,
+    weighted_sum,
+)
+
+__all__ = [
+    "Constant",
+    "GradcheckReport",
+    "Parameter",
+    "Tape",
+    "Value",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "scope",
+    "topological_order",
+    "weighted_sum",
+]

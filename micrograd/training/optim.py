@@ -1,0 +1,480 @@
+"""Optimizers and learning-rate schedules, with torch.optim's exact update rules and defaults.
+
+The PyTorch way:    opt = Adam(model.parameters(), lr=0.01)
+                    loss.backward(); opt.step(); opt.zero_grad()
+The Keras way:      model.compile(loss=..., optimizer=Adam(lr=0.01))   # compile calls opt.bind(...)
+
+How a step updates a parameter: it reads `p.grad` and writes `p.data`, both plain floats, so an
+update can never become part of a graph. This is what `with torch.no_grad(): p -= lr * p.grad`
+achieves in PyTorch; here no `no_grad()` block is needed because no Value is ever built.
+Each optimizer keeps its per-parameter state (momentum, running averages) as lists of floats.
+
+Schedules change `optimizer.lr` once per epoch (call `schedule.step()` after each epoch), like
+torch.optim.lr_scheduler, and work with any optimizer: StepDecay, ExponentialDecay,
+InverseTimeDecay (the step, exponential and 1/t decays of CS231n's notes).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable
+
+from ..engine import Value
+
+# -- checking hyperparameters ---------------------------------------------------------------------
+
+
+def _real(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}: {value!r:.60}")
+    return float(value)
+
+
+def _at_least(owner: str, name: str, value: Any, low: float) -> float:
+    x = _real(owner, name, value)
+    if not (low <= x < math.inf):
+        raise ValueError(f"{owner}: {name} must be a finite number >= {low:g}, got {value!r}")
+    return x
+
+
+def _positive(owner: str, name: str, value: Any) -> float:
+    x = _real(owner, name, value)
+    if not (0.0 < x < math.inf):
+        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}")
+    return x
+
+
+def _fraction(owner: str, name: str, value: Any) -> float:
+    """A decay factor in [0, 1), such as a beta."""
+    x = _real(owner, name, value)
+    if not (0.0 <= x < 1.0):
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+    return x
+
+
+def _flag(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r:.60}")
+    return value
+
+
+# -- the base class -------------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Updates a list of parameters from their gradients: `step()`, then `zero_grad()`.
+
+    `params` may be left out and bound later with `bind(params)` (which `compile` does).
+    `lr` is the current learning rate; set it to change the rate (schedules do).
+    `steps` counts the updates made since the parameters were bound.
+    """
+
+    def __init__(self, params: Iterable[Value] | None, lr: float) -> None:
+        self.lr = lr
+        self._params: list[Value] | None = None
+        self.steps = 0
+        if params is not None:
+            self.bind(params)
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _positive(type(self).__name__, "lr", value)
+
+    @property
+    def params(self) -> list[Value]:
+        """The bound parameters (a copy of the list)."""
+        return list(self._bound("params"))
+
+    def bind(self, params: Iterable[Value]) -> Optimizer:
+        """Give the optimizer its parameters (and fresh state); returns the optimizer itself."""
+        owner = type(self).__name__
+        if isinstance(params, Value) or hasattr(params, "parameters"):
+            raise TypeError(f"{owner}: pass a list of parameters, e.g. model.parameters(), got {params!r:.60}")
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{owner}: params must be a list of Values, got {type(params).__name__}: {params!r:.60}"
+            ) from None
+        if not params:
+            raise ValueError(f"{owner}: got an empty parameter list")
+        seen: set[Value] = set()
+        for i, p in enumerate(params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{owner}: params[{i}] must be a Value, got {type(p).__name__}: {p!r:.60}")
+            if p in seen:
+                raise ValueError(f"{owner}: params[{i}] ({p.label or p!r}) appears twice (it would move twice)")
+            seen.add(p)
+        self._params = params
+        self.steps = 0
+        self._reset_state(len(params))
+        return self
+
+    def _bound(self, action: str) -> list[Value]:
+        if self._params is None:
+            name = type(self).__name__
+            raise RuntimeError(
+                f"{name}.{action}: no parameters yet; pass them, {name}(model.parameters(), ...), "
+                f"or call bind(model.parameters()) (model.compile does this)"
+            )
+        return self._params
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0, before the next `backward()`."""
+        for p in self._bound("zero_grad"):
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter once from its current gradient."""
+        params = self._bound("step")
+        self.steps += 1
+        self._update(params)
+
+    def _reset_state(self, n: int) -> None:
+        """Start the per-parameter state for n parameters."""
+
+    def _update(self, params: list[Value]) -> None:
+        raise NotImplementedError
+
+    #: The constructor's keyword arguments besides lr, each kept as an attribute of that name.
+    HYPERPARAMETERS: tuple[str, ...] = ()
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The constructor's arguments except params, for display and for saving."""
+        return {"lr": self.lr, **{name: getattr(self, name) for name in self.HYPERPARAMETERS}}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+# -- the optimizers -------------------------------------------------------------------------------
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
+
+        g = grad + weight_decay·p
+        b = g at the first step, then momentum·b + (1 − dampening)·g
+        g = g + momentum·b (nesterov) or b (momentum > 0)
+        p = p − lr·g
+
+    (torch.optim.SGD's rule. Its default lr is 1e-3; here it is Keras's 0.01.)
+    """
+
+    HYPERPARAMETERS = ("momentum", "dampening", "weight_decay", "nesterov")
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 0.01,
+        *,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        self.momentum = _at_least("SGD", "momentum", momentum, 0.0)
+        self.dampening = _at_least("SGD", "dampening", dampening, 0.0)
+        self.weight_decay = _at_least("SGD", "weight_decay", weight_decay, 0.0)
+        self.nesterov = _flag("SGD", "nesterov", nesterov)
+        if nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
+        super().__init__(params, lr)
+
+    def _reset_state(self, n: int) -> None:
+        self._buffer = [0.0] * n
+
+    def _update(self, params: list[Value]) -> None:
+        lr, momentum, wd = self.lr, self.momentum, self.weight_decay
+        for i, p in enumerate(params):
+            g = p.grad
+            if wd != 0:
+                g = g + wd * p.data
+            if momentum != 0:
+                b = g if self.steps == 1 else momentum * self._buffer[i] + (1.0 - self.dampening) * g
+                self._buffer[i] = b
+                g = g + momentum * b if self.nesterov else b
+            p.data = p.data - lr * g
+
+
+
+class Adagrad(Optimizer):
+    """Adagrad: each parameter's step shrinks with the sum of its squared gradients.
+
+        g = grad + weight_decay·p;  s = s + g²
+        p = p − lr_t · g / (√s + eps),  lr_t = lr / (1 + (t − 1)·lr_decay)
+    """
+
+    HYPERPARAMETERS = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 0.01,
+        *,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        self.lr_decay = _at_least("Adagrad", "lr_decay", lr_decay, 0.0)
+        self.weight_decay = _at_least("Adagrad", "weight_decay", weight_decay, 0.0)
+        self.initial_accumulator_value = _at_least(
+            "Adagrad", "initial_accumulator_value", initial_accumulator_value, 0.0
+        )
+        self.eps = _at_least("Adagrad", "eps", eps, 0.0)
+        super().__init__(params, lr)
+
+    def _reset_state(self, n: int) -> None:
+        self._sum = [self.initial_accumulator_value] * n
+
+    def _update(self, params: list[Value]) -> None:
+        lr_t = self.lr / (1.0 + (self.steps - 1) * self.lr_decay)
+        for i, p in enumerate(params):
+            g = p.grad
+            if self.weight_decay != 0:
+                g = g + self.weight_decay * p.data
+            self._sum[i] = self._sum[i] + g * g
+            p.data = p.data - lr_t * (g / (math.sqrt(self._sum[i]) + self.eps))
+
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide by a running root-mean-square of the gradients.
+
+        g = grad + weight_decay·p;  v = alpha·v + (1 − alpha)·g²
+        d = √v + eps   (centered: √(v − ḡ²) + eps, with ḡ = alpha·ḡ + (1 − alpha)·g)
+        p = p − lr·g/d   (momentum > 0: b = momentum·b + g/d, p = p − lr·b)
+    """
+
+    HYPERPARAMETERS = ("alpha", "eps", "weight_decay", "momentum", "centered")
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 0.01,
+        *,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        self.alpha = _at_least("RMSprop", "alpha", alpha, 0.0)
+        self.eps = _at_least("RMSprop", "eps", eps, 0.0)
+        self.weight_decay = _at_least("RMSprop", "weight_decay", weight_decay, 0.0)
+        self.momentum = _at_least("RMSprop", "momentum", momentum, 0.0)
+        self.centered = _flag("RMSprop", "centered", centered)
+        super().__init__(params, lr)
+
+    def _reset_state(self, n: int) -> None:
+        self._square_avg = [0.0] * n
+        self._grad_avg = [0.0] * n
+        self._buffer = [0.0] * n
+
+    def _update(self, params: list[Value]) -> None:
+        alpha = self.alpha
+        for i, p in enumerate(params):
+            g = p.grad
+            if self.weight_decay != 0:
+                g = g + self.weight_decay * p.data
+            v = self._square_avg[i] = alpha * self._square_avg[i] + (1.0 - alpha) * g * g
+            if self.centered:
+                mean = self._grad_avg[i] = alpha * self._grad_avg[i] + (1.0 - alpha) * g
+                v = max(v - mean * mean, 0.0)  # >= 0 in exact arithmetic; rounding may dip below
+            d = math.sqrt(v) + self.eps
+            if self.momentum > 0:
+                self._buffer[i] = self.momentum * self._buffer[i] + g / d
+                p.data = p.data - self.lr * self._buffer[i]
+            else:
+                p.data = p.data - self.lr * (g / d)
+
+
+
+class Adam(Optimizer):
+    """Adam: momentum (m) and RMSprop (v) together, each corrected for its start at 0.
+
+        g = grad + weight_decay·p      (AdamW instead shrinks p: p = p − lr·weight_decay·p)
+        m = beta1·m + (1 − beta1)·g;   v = beta2·v + (1 − beta2)·g²   (amsgrad: use max of all v)
+        p = p − lr/(1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps)
+    """
+
+    HYPERPARAMETERS = ("betas", "eps", "weight_decay", "amsgrad")
+
+    _decoupled = False  # AdamW: weight decay acts on the parameter, not through the gradient
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 1e-3,
+        *,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        name = type(self).__name__
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r:.60}")
+        self.betas = (_fraction(name, "betas[0]", betas[0]), _fraction(name, "betas[1]", betas[1]))
+        self.eps = _at_least(name, "eps", eps, 0.0)
+        self.weight_decay = _at_least(name, "weight_decay", weight_decay, 0.0)
+        self.amsgrad = _flag(name, "amsgrad", amsgrad)
+        super().__init__(params, lr)
+
+    def _reset_state(self, n: int) -> None:
+        self._m = [0.0] * n
+        self._v = [0.0] * n
+        self._v_max = [0.0] * n
+
+    def _update(self, params: list[Value]) -> None:
+        lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.steps
+        step_size = lr / (1.0 - beta1**t)
+        root_correction2 = math.sqrt(1.0 - beta2**t)
+        for i, p in enumerate(params):
+            g = p.grad
+            if wd != 0:
+                if self._decoupled:
+                    p.data = p.data * (1.0 - lr * wd)
+                else:
+                    g = g + wd * p.data
+            m = self._m[i] = beta1 * self._m[i] + (1.0 - beta1) * g
+            v = self._v[i] = beta2 * self._v[i] + (1.0 - beta2) * g * g
+            if self.amsgrad:
+                v = self._v_max[i] = max(self._v_max[i], v)
+            p.data = p.data - step_size * (m / (math.sqrt(v) / root_correction2 + self.eps))
+
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p shrinks by lr·weight_decay·p
+    each step, outside the running averages, so decay is not rescaled by √v."""
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 1e-3,
+        *,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adagrad": Adagrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get_optimizer(name_or_obj: str | Optimizer) -> Optimizer:
+    """An optimizer as is, or a new one with default settings from a Keras name such as "adam"."""
+    if isinstance(name_or_obj, Optimizer):
+        return name_or_obj
+    if not isinstance(name_or_obj, str):
+        raise TypeError(
+            f"optimizer must be a name or an Optimizer, got {type(name_or_obj).__name__}: {name_or_obj!r:.60}"
+        )
+    key = name_or_obj.strip().lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name_or_obj!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[key]()
+
+
+# -- learning-rate schedules ----------------------------------------------------------------------
+
+
+class LRSchedule:
+    """Sets `optimizer.lr` to `lr_at(epoch)`; `step()` moves to the next epoch.
+
+    lr_0 is the optimizer's learning rate when the schedule is made; `epoch` counts the calls
+    to `step()`. The rate is computed from lr_0 by a closed formula each time (not by
+    multiplying the last rate), so it reads the same as the formula in the docstring.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: needs an Optimizer, got {type(optimizer).__name__}: {optimizer!r:.60}"
+            )
+        self.optimizer = optimizer
+        self.initial_lr = optimizer.lr
+        self.epoch = 0
+
+    @property
+    def lr(self) -> float:
+        """The current learning rate."""
+        return self.optimizer.lr
+
+    def step(self) -> None:
+        """Call once at the end of each epoch."""
+        self.epoch += 1
+        self.optimizer.lr = self.lr_at(self.epoch)
+
+    def lr_at(self, epoch: int) -> float:
+        raise NotImplementedError
+
+
+class StepDecay(LRSchedule):
+    """lr_t = lr_0 · gamma^⌊t / step_size⌋: cut the rate by `gamma` every `step_size` epochs."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
+            raise ValueError(f"StepDecay: step_size must be a positive int, got {step_size!r:.60}")
+        self.step_size = int(step_size)
+        self.gamma = _positive("StepDecay", "gamma", gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.initial_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialDecay(LRSchedule):
+    """lr_t = lr_0 · gamma^t."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = _positive("ExponentialDecay", "gamma", gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.initial_lr * self.gamma**epoch
+
+
+class InverseTimeDecay(LRSchedule):
+    """lr_t = lr_0 / (1 + decay_rate · t): the 1/t decay."""
+
+    def __init__(self, optimizer: Optimizer, decay_rate: float) -> None:
+        self.decay_rate = _at_least("InverseTimeDecay", "decay_rate", decay_rate, 0.0)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.initial_lr / (1.0 + self.decay_rate * epoch)
+
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LRSchedule",
+    "Optimizer",
+    "RMSprop",
+    "StepDecay",
+    "get_optimizer",
+]
