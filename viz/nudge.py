@@ -6,9 +6,9 @@ gradient × step, the course notes' "w ↑ 0.001 → J ↑ -0.004" made executab
 
 The two numbers differ by the curvature the gradient ignores, which is the point of the check:
 the gradient is the first-order prediction, the nudge is what really happens. The user's graph is
-never touched: the output is recomputed by a `micrograd.engine.tape.Tape` recorded from it, and the
-gradient is computed fresh the way `steps()` does (the user's `.grad` may be stale, or summed
-over several `backward()` calls).
+never touched: the output is recomputed by a `micrograd.engine.tape.Tape` recorded from it, and
+the gradient is computed fresh by the engine's own backward walk on a copy, as `steps()` does (the
+user's `.grad` may be stale, or summed over several `backward()` calls).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any, Iterator, Sequence, overload
 import numpy as np
 
 from micrograd import Constant, Value
+from micrograd.engine.graph import gradients as backward_pass
 from micrograd.engine.names import node_names
 from micrograd.engine.tape import Tape
 
-from .steps import backprop
 from .tables import html_table, markdown_table, text_table
 from .text import short_number
 
@@ -105,7 +105,7 @@ def nudge(root: Value, leaf: Value | None = None, eps: float = 1e-3) -> Nudge | 
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps == 0:
         raise ValueError(f"nudge(eps={eps!r:.40}): give a small non-zero finite number, such as 0.001")
     eps = float(eps)
-    gradients = backprop(root)
+    gradients = backward_pass(root)
     names = node_names(gradients.order)
     leaves = [node for node in gradients.order if not node.children and not isinstance(node, Constant)]
     if not leaves:

@@ -10,21 +10,21 @@ has been passed already; frame k shows exactly the gradients complete after step
 blank the ones not known yet. Leaves get a frame too (dJ/dw is what training needs); constants
 get none: their gradient is never used, and showing it would only distract from the inputs.
 
-Nothing here writes to the user's graph: the gradients are summed in a dict, from the engine's
-`local_grads()` (the one source of derivatives), in the same order and with the same operations
-as `Value.backward()`, so the last frame holds bit for bit what a fresh `backward()` gives.
+Nothing here writes to the user's graph: the gradients come from the engine's own reverse walk
+(`micrograd.engine.graph.gradients`, the walk of `Value.backward()` run on a copy of the graph,
+with a record of each term), so the last frame holds bit for bit what a fresh `backward()` gives.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator, Sequence, overload
 
 import graphviz
 
-from micrograd import Constant, Value, topological_order
+from micrograd import Constant, Value
+from micrograd.engine.graph import Term, gradients
 from micrograd.engine.names import node_names
 
 from .draw import MAX_NODES, _check_options, _draw
@@ -32,43 +32,6 @@ from .render import render
 from .text import short_number
 
 __all__ = ["Frame", "Steps", "Term", "steps"]
-
-
-@dataclass(frozen=True)
-class Term:
-    """One term of the chain-rule sum: `consumer` uses the node in one operand slot."""
-
-    consumer: Value
-    slot: int  # 0 for the consumer's first operand, 1 for its second
-    local: float  # ∂consumer/∂node for that slot, from consumer.local_grads()
-    upstream: float  # ∂root/∂consumer, complete when this term is added
-
-
-@dataclass(frozen=True)
-class Backprop:
-    """The result of one backward pass run into a dict instead of into `.grad`."""
-
-    order: list[Value]  # topological_order(root)
-    grads: dict[Value, float]  # ∂root/∂node for every node, constants included
-    terms: dict[Value, list[Term]]  # per node, the terms of its sum in the order they were added
-    position: dict[Value, int]  # each node's place in `order`
-
-
-def backprop(root: Value) -> Backprop:
-    """∂root/∂node for every node, computed as `root.backward()` does after `zero_grad()`,
-    without touching any `.grad`. (Shared by the frames and by `nudge`'s prediction.)"""
-    order = topological_order(root)
-    grads: dict[Value, float] = {root: 1.0}
-    terms: dict[Value, list[Term]] = {}
-    for node in reversed(order):
-        if not node.children:
-            continue
-        upstream = grads[node]  # complete: every node that uses `node` came earlier in this walk
-        for slot, (child, local) in enumerate(zip(node.children, node.local_grads())):
-            # `0.0 + term`, then `+ term`: the very operations of backward's `x.grad += dx * grad`
-            grads[child] = grads.get(child, 0.0) + local * upstream
-            terms.setdefault(child, []).append(Term(node, slot, local, upstream))
-    return Backprop(order, grads, terms, {node: i for i, node in enumerate(order)})
 
 
 def equation_number(x: float) -> str:
@@ -148,7 +111,7 @@ class Steps(Sequence[Frame]):
         _check_options(root, None, precision, rankdir, None, MAX_NODES)
         self.root = root
         self._options = {"edge_labels": bool(edge_labels), "precision": precision, "rankdir": rankdir}
-        self._backprop = backprop(root)
+        self._backprop = gradients(root)
         order = self._backprop.order
         self.names = node_names(order)
         # The output always has a frame (even a lone constant); other constants never do.

@@ -48,7 +48,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, Union
 
 import numpy as np
 
-from .value import Constant, Value, _domain_error, topological_order
+from .graph import topological_order
+from .value import Constant, Value, _domain_error
 from .names import node_names
 from .ops import FLOATS, OPS, Op
 

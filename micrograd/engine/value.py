@@ -17,6 +17,7 @@ import contextlib
 import numbers
 from typing import Any, Iterator, Sequence
 
+from .graph import DERIVATIVES, chain_rule, topological_order
 from .ops import FLOATS, OPS, Op
 
 _grad_enabled = True  # switched off by `no_grad()`
@@ -291,7 +292,7 @@ class Value:
         x, y = self._x, self._y
         if x is None:
             return ()
-        derivatives = _DERIVATIVES[self.op]
+        derivatives = DERIVATIVES[self.op]
         if type(derivatives) is tuple:
             return derivatives
         return derivatives(FLOATS, self.data, x.data, self.arg if y is None else y.data)
@@ -310,25 +311,7 @@ class Value:
             if node._x is None and node.grad:
                 earlier.append((node, node.grad))
             node.grad = 0.0
-        self.grad = 1.0
-        table, floats = _DERIVATIVES, FLOATS
-        for node in reversed(order):  # the chain rule: each child gets local × upstream
-            x = node._x
-            if x is not None:
-                # What node.local_grads() returns, read here without a method call per node.
-                grad = node.grad
-                y = node._y
-                local = table[node.op]
-                if local is _ONES:  # `+`: both local derivatives are 1, and 1 × grad is grad
-                    x.grad += grad
-                    y.grad += grad
-                elif y is None:
-                    (dx,) = local if type(local) is tuple else local(floats, node.data, x.data, node.arg)
-                    x.grad += dx * grad
-                else:
-                    dx, dy = local if type(local) is tuple else local(floats, node.data, x.data, y.data)
-                    x.grad += dx * grad
-                    y.grad += dy * grad
+        chain_rule(order)
         for leaf, grad in earlier:
             leaf.grad += grad
 
@@ -449,36 +432,6 @@ def _domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> E
     return ValueError(f"{op.name}({x.data!r}) is undefined{_name(x)}: {op.domain_rule}")
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from `root`, each after all of its children (root last).
-
-    Depth-first with an explicit stack, visiting children in operand order, so the order is the
-    same on every run and a graph of any depth works. Each walk marks the nodes it reaches with
-    an object of its own (cheaper than a set of seen nodes), so two threads must not walk the
-    same graph at the same time.
-    """
-    order: list[Value] = []
-    mark = object()  # nodes reached by this walk point to this object (one walk, one mark)
-    stack: list[Value | None] = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:  # the marker pushed below: the next node's children are all done
-            order.append(stack.pop())
-        elif node._mark is not mark:
-            node._mark = mark
-            x, y = node._x, node._y
-            if x is None:  # a leaf is done at once
-                order.append(node)
-                continue
-            stack.append(node)
-            stack.append(None)
-            if y is not None and y._mark is not mark:  # pushed last-first: the first operand goes first
-                stack.append(y)
-            if x._mark is not mark:
-                stack.append(x)
-    return order
-
-
 def _flatten(root: Value) -> list[tuple]:
     """The graph as a list of plain records, children given by index: for pickle and deepcopy."""
     order = topological_order(root)
@@ -508,13 +461,6 @@ def _rebuild(records: list[tuple]) -> Value:
 
 
 _DIV = OPS["/"]
-# Each op's local derivatives: the function, or the tuple itself where they are constants. The
-# all-ones tuple of `+` is one shared object, so backward can recognise it by identity.
-_ONES = (1.0, 1.0)
-_DERIVATIVES = {
-    name: (_ONES if op.constant_derivatives == _ONES else op.constant_derivatives) or op.derivatives
-    for name, op in OPS.items()
-}
 _POW, _POW_CONST, _NEG = OPS["pow"], OPS["**"], OPS["neg"]
 _EXP, _LOG, _SQRT, _SIN, _COS = OPS["exp"], OPS["log"], OPS["sqrt"], OPS["sin"], OPS["cos"]
 _TANH, _SIGMOID, _RELU, _LEAKY_RELU = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["leaky_relu"]

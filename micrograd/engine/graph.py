@@ -1,0 +1,137 @@
+"""The graph as a whole: the topological order, the one reverse walk of the chain rule, copies.
+
+`Value.backward()`, the step-through frames and `nudge`'s prediction all get their gradients from
+`chain_rule` below: there is one implementation of backprop, and the frames read its record of
+each term instead of repeating the walk. Nothing here recurses, so a graph of any depth works.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .ops import FLOATS, OPS
+
+if TYPE_CHECKING:  # only for the annotations: value.py imports this module
+    from .value import Value
+
+__all__ = ["DERIVATIVES", "Gradients", "Term", "chain_rule", "copy_graph", "gradients", "topological_order"]
+
+# Each op's local derivatives: its function, or the tuple itself where they are constants. The
+# all-ones tuple of `+` is one shared object, so the walk recognises it by identity.
+ONES = (1.0, 1.0)
+DERIVATIVES: dict[str, Any] = {
+    name: (ONES if op.constant_derivatives == ONES else op.constant_derivatives) or op.derivatives
+    for name, op in OPS.items()
+}
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from `root`, each after all of its children (root last).
+
+    Depth-first with an explicit stack, visiting children in operand order, so the order is the
+    same on every run and a graph of any depth works. Each walk marks the nodes it reaches with
+    an object of its own (cheaper than a set of seen nodes), so two threads must not walk the
+    same graph at the same time.
+    """
+    order: list[Value] = []
+    mark = object()  # nodes reached by this walk point to this object (one walk, one mark)
+    stack: list[Value | None] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:  # the marker pushed below: the next node's children are all done
+            order.append(stack.pop())  # type: ignore[arg-type]
+        elif node._mark is not mark:
+            node._mark = mark
+            x, y = node._x, node._y
+            if x is None:  # a leaf is done at once
+                order.append(node)
+                continue
+            stack.append(node)
+            stack.append(None)
+            if y is not None and y._mark is not mark:  # pushed last-first: the first operand goes first
+                stack.append(y)
+            if x._mark is not mark:
+                stack.append(x)
+    return order
+
+
+class Term(NamedTuple):
+    """One term of a node's chain-rule sum: `consumer` uses the node as its operand `slot`."""
+
+    node: Value  # whose gradient the term adds to
+    consumer: Value
+    slot: int  # 0 for the consumer's first operand, 1 for its second
+    local: float  # ∂consumer/∂node for that slot, from consumer.local_grads()
+    upstream: float  # ∂root/∂consumer, complete when this term is added
+
+
+def chain_rule(order: list[Value], record: list[Term] | None = None) -> None:
+    """The reverse walk: with every `.grad` in `order` at 0, set each to ∂root/∂node (root = order[-1]).
+
+    Each node passes local derivative × its gradient to its operands, in reverse topological
+    order, so a node's gradient is complete before it is passed on. With `record`, every term is
+    also appended to it, in the order the sums take them (what the frames show).
+    """
+    order[-1].grad = 1.0
+    table, floats = DERIVATIVES, FLOATS
+    for node in reversed(order):
+        x = node._x
+        if x is None:
+            continue
+        # What node.local_grads() returns, read here without a method call per node.
+        grad = node.grad
+        y = node._y
+        local = table[node.op]
+        if local is ONES:  # `+`: both local derivatives are 1, and 1 × grad is grad
+            x.grad += grad
+            y.grad += grad  # type: ignore[union-attr]
+        elif y is None:
+            (dx,) = local if type(local) is tuple else local(floats, node.data, x.data, node.arg)
+            x.grad += dx * grad
+        else:
+            dx, dy = local if type(local) is tuple else local(floats, node.data, x.data, y.data)
+            x.grad += dx * grad
+            y.grad += dy * grad
+        if record is not None:
+            children = (x,) if y is None else (x, y)
+            for slot, (child, d) in enumerate(zip(children, node.local_grads())):
+                record.append(Term(child, node, slot, d, grad))
+
+
+def copy_graph(order: list[Value]) -> list[Value]:
+    """A fresh copy of the nodes of `order` (a topological order), position for position, every
+    gradient 0: a walk on the copy leaves the user's graph untouched."""
+    position = {id(node): i for i, node in enumerate(order)}
+    copies: list[Value] = []
+    for node in order:
+        new = object.__new__(type(node))  # the same class: Value, Constant, Parameter, ...
+        new.data, new.grad, new.op, new._meta, new._mark = node.data, 0.0, node.op, node._meta, None
+        new._x = None if node._x is None else copies[position[id(node._x)]]
+        new._y = None if node._y is None else copies[position[id(node._y)]]
+        copies.append(new)
+    return copies
+
+
+class Gradients(NamedTuple):
+    """One backward pass run on a copy of the graph: what `backward()` would give, and how."""
+
+    order: list[Value]  # topological_order(root)
+    grads: dict[Value, float]  # ∂root/∂node for every node, constants included
+    terms: dict[Value, list[Term]]  # per node, the terms of its sum in the order they were added
+    position: dict[Value, int]  # each node's place in `order`
+
+
+def gradients(root: Value) -> Gradients:
+    """∂root/∂node for every node, bit for bit what `root.backward()` gives after `zero_grad()`,
+    without touching any `.grad`: `chain_rule` runs on a copy, recording each term."""
+    order = topological_order(root)
+    copies = copy_graph(order)
+    record: list[Term] = []
+    chain_rule(copies, record)
+    original = {id(copy): node for copy, node in zip(copies, order)}
+    terms: dict[Value, list[Term]] = {}
+    for t in record:
+        node = original[id(t.node)]
+        terms.setdefault(node, []).append(Term(node, original[id(t.consumer)], t.slot, t.local, t.upstream))
+    grads = {node: copy.grad for node, copy in zip(order, copies)}
+    return Gradients(order, grads, terms, {node: i for i, node in enumerate(order)})
