@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from micrograd import Value
 
-from .draw import COLORINGS, RANKDIRS, draw
 from . import html
+from .draw import COLORINGS, RANKDIRS, draw
 from .formula import FUNCTIONS, MAX_LENGTH, Evaluation, FormulaError, evaluate
 from .render import FORMATS, GraphvizNotFoundError, check_path, save
 from .steps import steps
@@ -42,19 +42,28 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f'example: {PROG} "c = w*x; a = c + b; d = a - y; J = d**2/2" w=2 x=-2 b=8 y=2 -o J.svg  '
         f"| functions: {', '.join(FUNCTIONS)} (leaky_relu and elu take an optional number: leaky_relu(x, 0.1))",
     )
-    parser.add_argument("formula", help=f"';'-separated assignments, at most {MAX_LENGTH} characters; "
-                        "the last one is the output")
+    parser.add_argument(
+        "formula", help=f"';'-separated assignments, at most {MAX_LENGTH} characters; the last one is the output"
+    )
     parser.add_argument("inputs", nargs="*", metavar="NAME=VALUE", help="a number for each input of the formula")
     parser.add_argument("-o", "--output", metavar="PATH", help=f"write the drawing here ({', '.join(FORMATS)})")
-    parser.add_argument("--steps", metavar="PAGE.html",
-                        help="write the backward pass, one step per node with its chain-rule equation, as a "
-                        "self-contained web page (uses --edge-labels, --rankdir and --precision)")
+    parser.add_argument(
+        "--steps",
+        metavar="PAGE.html",
+        help="write the backward pass, one step per node with its chain-rule equation, as a "
+        "self-contained web page (uses --edge-labels, --rankdir and --precision)",
+    )
     parser.add_argument("--edge-labels", action="store_true", help="write each local derivative ∂out/∂in on its edge")
     parser.add_argument("--color", choices=COLORINGS, help="fill boxes by gradient or by role (with a legend)")
     parser.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="direction of the drawing (default LR)")
     parser.add_argument("--precision", type=int, default=4, metavar="N", help="digits after the point (default 4)")
-    parser.add_argument("--highlight", action="append", default=[], metavar="NAME",
-                        help="draw this value and its path to the output in orange (repeatable)")
+    parser.add_argument(
+        "--highlight",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="draw this value and its path to the output in orange (repeatable)",
+    )
     return parser
 
 
@@ -88,14 +97,22 @@ def _run(args: argparse.Namespace) -> int:
     for note in _gradient_notes(result):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     if args.output is not None:
-        graph = draw(result.output, edge_labels=args.edge_labels, color=args.color, rankdir=args.rankdir,
-                     precision=args.precision, highlight=highlight or None)
+        graph = draw(
+            result.output,
+            edge_labels=args.edge_labels,
+            color=args.color,
+            rankdir=args.rankdir,
+            precision=args.precision,
+            highlight=highlight or None,
+        )
         save(graph, args.output)
         print(f"wrote {args.output}")
     elif args.highlight or args.color or (args.edge_labels and args.steps is None):
         used = "the --steps page uses only --edge-labels, --rankdir and --precision" if args.steps else ""
-        print(f"{PROG}: note: drawing options have no effect without -o PATH{'; ' + used if used else ''}",
-              file=sys.stderr)
+        print(
+            f"{PROG}: note: drawing options have no effect without -o PATH{'; ' + used if used else ''}",
+            file=sys.stderr,
+        )
     if frames is not None:
         html.export_html(frames, args.steps)
         print(f"wrote {args.steps}")

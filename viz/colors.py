@@ -40,10 +40,9 @@ def grad_color(grad: float) -> str:
     if grad == 0:
         return GRAD_ZERO
     size = abs(grad)
-    for bound, negative, positive, _, _ in GRAD_SCALE:
-        if size < bound:
-            break
-    return negative if grad < 0 else positive  # an infinite gradient keeps the last, darkest row
+    # the first row whose bound is above |grad|; an infinite gradient keeps the last, darkest row
+    _, negative, positive, _, _ = next((row for row in GRAD_SCALE if size < row[0]), GRAD_SCALE[-1])
+    return negative if grad < 0 else positive
 
 
 def text_color(fill: str) -> str:

@@ -9,8 +9,9 @@ edge labels are read from `Value.local_grads()`, the engine's single source of t
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Collection, Iterable, Mapping, Union
+from typing import Any
 
 import graphviz
 
@@ -30,7 +31,7 @@ FONT = "Helvetica,Arial,sans-serif"  # a list that SVG viewers and fontconfig bo
 # hundreds of ranks, took dot 10 minutes without them and takes seconds with them.
 LAYOUT_LIMITS = {"nslimit": "1", "mclimit": "0.5"}
 
-Highlight = Union[Value, Iterable[Value], None]
+Highlight = Value | Iterable[Value] | None
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class _Style:
     color: str | None
     precision: int
     braces: bool  # record fields run left to right only inside braces when rankdir is LR/RL
-    grads: Mapping[Value, float] | None = None  # see _draw: shown instead of .grad
-    known: Collection[Value] | None = None  # see _draw: the others get a blank grad field
+    grads: Mapping[Value, float] | None = None  # see draw_with: shown instead of .grad
+    known: Collection[Value] | None = None  # see draw_with: the others get a blank grad field
     names: Mapping[Value, str] = field(default_factory=dict)  # every node's name (micrograd.engine.names.node_names)
 
     def grad(self, node: Value) -> float | None:
@@ -72,19 +73,10 @@ class _Item:
     attrs: dict[str, str]
 
 
-def draw(
-    root: Value,
-    *,
-    show_grad: bool | None = None,
-    edge_labels: bool = False,
-    color: str | None = None,
-    highlight: Highlight = None,
-    precision: int = 4,
-    rankdir: str = "LR",
-    collapse: str | None = None,
-    max_nodes: int = MAX_NODES,
-) -> graphviz.Digraph:
-    """The graph that computed `root`, as a `graphviz.Digraph` (shown inline in Jupyter).
+@dataclass(frozen=True)
+class DrawOptions:
+    """Every drawing option, its default and its check, in one place: `draw(J, precision=2)`,
+    `save`, the frames of `steps` and the command line all read them from here.
 
     - show_grad: None (default) shows gradients once any node of the graph has a non-zero
       gradient, i.e. after `backward()`, and hides them before, so a fresh graph is not covered
@@ -99,38 +91,77 @@ def draw(
       as one box. Without it, scopes are drawn as nested clusters.
     - max_nodes: a larger drawing is refused with a ValueError suggesting `collapse`.
     """
-    _check_options(root, color, precision, rankdir, collapse, max_nodes)
-    return _draw(root, show_grad=show_grad, edge_labels=edge_labels, color=color, highlight=highlight,
-                 precision=precision, rankdir=rankdir, collapse=collapse, max_nodes=max_nodes)
+
+    show_grad: bool | None = None
+    edge_labels: bool = False
+    color: str | None = None
+    highlight: Highlight = None
+    precision: int = 4
+    rankdir: str = "LR"
+    collapse: str | None = None
+    max_nodes: int = MAX_NODES
+
+    def __post_init__(self) -> None:
+        color, precision, rankdir, collapse, max_nodes = (
+            self.color,
+            self.precision,
+            self.rankdir,
+            self.collapse,
+            self.max_nodes,
+        )
+        if color is not None and color not in COLORINGS:
+            raise ValueError(f"draw(color={color!r:.40}): choose None, 'grad' or 'role'")
+        if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
+            raise ValueError(f"draw(precision={precision!r:.40}): give a whole number of digits from 0 to 15")
+        if rankdir not in RANKDIRS:
+            raise ValueError(f"draw(rankdir={rankdir!r:.40}): choose one of {', '.join(RANKDIRS)}")
+        if collapse is not None and collapse not in COLLAPSE_LEVELS:
+            raise ValueError(f"draw(collapse={collapse!r:.40}): choose None, 'neuron' or 'layer'")
+        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+            raise ValueError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
 
 
-def _draw(
+def draw(root: Value, **options: Any) -> graphviz.Digraph:
+    """The graph that computed `root`, as a `graphviz.Digraph` (shown inline in Jupyter).
+
+    The options (show_grad, edge_labels, color, highlight, precision, rankdir, collapse,
+    max_nodes) are keywords, described in `DrawOptions`.
+    """
+    return draw_with(root, DrawOptions(**options))
+
+
+def draw_with(
     root: Value,
-    *,
-    show_grad: bool | None = None,
-    edge_labels: bool = False,
-    color: str | None = None,
-    highlight: Highlight = None,
-    precision: int = 4,
-    rankdir: str = "LR",
-    collapse: str | None = None,
-    max_nodes: int = MAX_NODES,
+    options: DrawOptions,
     grads: Mapping[Value, float] | None = None,
     known: Collection[Value] | None = None,
 ) -> graphviz.Digraph:
-    """`draw()` after its checks, with two hooks for the step-through frames (viz/steps.py):
+    """`draw()` with its options made, and two hooks for the step-through frames (viz/steps.py):
 
     - grads: show these gradients (one for every node) instead of each node's `.grad`.
     - known: show only these nodes' gradients; the others get a blank "grad" field, so "not
       known yet" never looks like 0.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw() needs a micrograd Value (the root of the graph), got {type(root).__name__}")
+    color, rankdir, collapse, max_nodes = options.color, options.rankdir, options.collapse, options.max_nodes
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}  # Values hash by identity
-    on_path = _on_path(order, index, highlight)
+    on_path = _on_path(order, index, options.highlight)
+    show_grad = options.show_grad
     if show_grad is None:
         show_grad = grads is not None or any(node.grad != 0.0 for node in order)
     names = node_names(order)  # every view names nodes alike: the `v3` of a drawing is the `v3` of a trace
-    style = _Style(bool(show_grad), bool(edge_labels), color, precision, rankdir in ("LR", "RL"), grads, known, names)
+    style = _Style(
+        bool(show_grad),
+        bool(options.edge_labels),
+        color,
+        options.precision,
+        rankdir in ("LR", "RL"),
+        grads,
+        known,
+        names,
+    )
     uses = uses_of(order)
     if collapse is None:
         _check_size(len(order) + sum(1 for node in order if node.children), max_nodes, collapse)
@@ -153,23 +184,6 @@ def _draw(
         legend = colors.grad_legend(has_nan) if color == "grad" else colors.role_legend()
         graph.attr(label=legend, labelloc="b", labeljust="l")
     return graph
-
-
-def _check_options(
-    root: Value, color: str | None, precision: int, rankdir: str, collapse: str | None, max_nodes: int
-) -> None:
-    if not isinstance(root, Value):
-        raise TypeError(f"draw() needs a micrograd Value (the root of the graph), got {type(root).__name__}")
-    if color is not None and color not in COLORINGS:
-        raise ValueError(f"draw(color={color!r:.40}): choose None, 'grad' or 'role'")
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
-        raise ValueError(f"draw(precision={precision!r:.40}): give a whole number of digits from 0 to 15")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"draw(rankdir={rankdir!r:.40}): choose one of {', '.join(RANKDIRS)}")
-    if collapse is not None and collapse not in COLLAPSE_LEVELS:
-        raise ValueError(f"draw(collapse={collapse!r:.40}): choose None, 'neuron' or 'layer'")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
 
 
 def _check_size(count: int, max_nodes: int, collapse: str | None) -> None:
@@ -238,8 +252,14 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
 def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
     # ordering=in asks dot to keep the operands in order along the op node's side (a − b: a
     # above b in LR); edges are also written in operand order.
-    attrs = {"label": plain_label(op_symbol(node)), "shape": "ellipse", "margin": "0.04,0.02",
-             "height": "0.3", "fontsize": "14", "ordering": "in"}
+    attrs = {
+        "label": plain_label(op_symbol(node)),
+        "shape": "ellipse",
+        "margin": "0.04,0.02",
+        "height": "0.3",
+        "fontsize": "14",
+        "ordering": "in",
+    }
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
     return attrs
@@ -343,9 +363,9 @@ def _collapsed(
             continue
         tails = [drawn(child) for child in node.children]
         items.append(_Item(placed[node], f"o{i}", _op_attrs(node, on_path[i] and any(on for _, on in tails))))
-        operands = [*node.children, None]  # None: the last edge, from the op to its result
-        for child, (tail, head, attrs) in zip(operands, _op_edges(i, node, tails, on_path, style)):
-            if child is not None and grouped[child]:  # from a box: once, without a local derivative
+        operands: list[Value | None] = [*node.children, None]  # None: the last edge, from the op to its result
+        for operand, (tail, head, attrs) in zip(operands, _op_edges(i, node, tails, on_path, style)):
+            if operand is not None and grouped[operand]:  # from a box: once, without a local derivative
                 if (tail, head) in seen:
                     continue
                 seen.add((tail, head))
@@ -388,8 +408,14 @@ def _add_items(graph: graphviz.Digraph, items: list[_Item]) -> None:
             continue
         cluster = graphviz.Digraph(
             f"cluster_{clusters}",
-            graph_attr={"label": plain_label(scope), "style": "rounded,dashed", "color": "#9e9e9e",
-                        "fontcolor": "#616161", "fontsize": "11", "labeljust": "l"},
+            graph_attr={
+                "label": plain_label(scope),
+                "style": "rounded,dashed",
+                "color": "#9e9e9e",
+                "fontcolor": "#616161",
+                "fontsize": "11",
+                "labeljust": "l",
+            },
         )
         clusters += 1
         for item in by_scope.get(scope, []):

@@ -15,13 +15,11 @@ import html
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Union
 
 from micrograd import Value
 from micrograd.files import write_atomic
 
 from . import render
-
 from .steps import Steps, steps
 
 __all__ = ["MAX_FRAMES", "export_html", "inline_svg", "page"]
@@ -142,7 +140,7 @@ def page(frames: Steps) -> str:
     )
 
 
-def export_html(root: Union[Value, Steps], path: Union[str, os.PathLike]) -> Path:
+def export_html(root: Value | Steps, path: str | os.PathLike) -> Path:
     """Write the step-through page of `root` (a Value, or frames from `steps()` to keep their
     drawing options) to `path` (.html), atomically. Returns the path.
 
@@ -162,6 +160,6 @@ def export_html(root: Union[Value, Steps], path: Union[str, os.PathLike]) -> Pat
     return path
 
 
-def check_path(path: Union[str, os.PathLike]) -> Path:
+def check_path(path: str | os.PathLike) -> Path:
     """The page's path, checked as `save` checks a drawing's (suffix .html or .htm, folder exists)."""
     return render.check_path(path, SUFFIXES, "export_html: cannot write", "use .html")

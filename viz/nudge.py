@@ -14,8 +14,9 @@ user's `.grad` may be stale, or summed over several `backward()` calls).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence, overload
+from typing import Any, overload
 
 import numpy as np
 
@@ -135,8 +136,9 @@ def _check_leaf(leaf: object, names: dict[Value, str]) -> None:
         )
 
 
-def _nudge(tape: Tape, names: dict[Value, str], grads: dict[Value, float], leaves: list[Value], leaf: Value,
-           eps: float) -> Nudge:
+def _nudge(
+    tape: Tape, names: dict[Value, str], grads: dict[Value, float], leaves: list[Value], leaf: Value, eps: float
+) -> Nudge:
     """Two samples through the tape: every input as it is, and `leaf` moved by `eps`."""
     feed: dict[Value, object] = {node: node.data for node in leaves}
     feed[leaf] = np.array([leaf.data, leaf.data + eps])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +98,7 @@ def plot_decision_boundary(
         z = out[:, 0].reshape(gx.shape)
         # Probabilities get a fixed 0..1 scale: auto-scaling would stretch a flat 0.5 ± 1e-6 (a
         # model that learned nothing) into what looks like a confident boundary.
-        levels = np.linspace(0.0, 1.0, 21) if 0.0 <= z.min() and z.max() <= 1.0 else 20
+        levels = np.linspace(0.0, 1.0, 21) if z.min() >= 0.0 and z.max() <= 1.0 else 20
         filled = ax.contourf(gx, gy, z, levels=levels, cmap="RdBu_r", alpha=0.6)
         fig.colorbar(filled, ax=ax, label="model output")
         if z.min() < 0.5 < z.max():
@@ -107,8 +108,17 @@ def plot_decision_boundary(
         z = np.argmax(out, axis=1).reshape(gx.shape)
         ax.contourf(gx, gy, z, levels=np.arange(out.shape[1] + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.35)
         cmap = "tab10"
-    ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=cmap, vmin=0 if cmap == "tab10" else None,
-               vmax=9 if cmap == "tab10" else None, edgecolors="black", linewidths=0.5, s=20)
+    ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        c=labels,
+        cmap=cmap,
+        vmin=0 if cmap == "tab10" else None,
+        vmax=9 if cmap == "tab10" else None,
+        edgecolors="black",
+        linewidths=0.5,
+        s=20,
+    )
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_title("decision boundary")

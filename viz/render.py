@@ -7,8 +7,9 @@ the DOT source and `.dot` files can still be saved.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import Any
 
 import graphviz
 
@@ -30,8 +31,12 @@ class GraphvizNotFoundError(RuntimeError):
     """Rendering needs the `dot` program of Graphviz, and it is not on PATH."""
 
 
-def check_path(path: Union[str, os.PathLike], suffixes: Sequence[str] = tuple(FORMATS), what: str = "cannot save",
-               hint: str | None = None) -> Path:
+def check_path(
+    path: str | os.PathLike,
+    suffixes: Sequence[str] = tuple(FORMATS),
+    what: str = "cannot save",
+    hint: str | None = None,
+) -> Path:
     """The output path, if its suffix is one of `suffixes` and its folder exists; else a ValueError
     or FileNotFoundError saying which, starting with `what`. (The command line checks this before
     any work.)"""
@@ -55,15 +60,14 @@ def render(graph: graphviz.Digraph, fmt: str) -> bytes:
         return graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(
-            f"rendering to {fmt.upper()} needs Graphviz's `dot` program, which is not on PATH. "
-            + INSTALL_GRAPHVIZ
+            f"rendering to {fmt.upper()} needs Graphviz's `dot` program, which is not on PATH. " + INSTALL_GRAPHVIZ
         ) from None
     except graphviz.CalledProcessError as error:
         message = (error.stderr or b"").decode("utf-8", "replace").strip()
         raise RuntimeError(f"Graphviz could not render this drawing to {fmt.upper()}: {message}") from None
 
 
-def save(graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike], **options: Any) -> Path:
+def save(graph: Value | graphviz.Digraph, path: str | os.PathLike, **options: Any) -> Path:
     """Write the drawing of `graph` (a Value, drawn with `draw(graph, **options)`, or a
     drawing already made by `draw`) to `path`: .svg, .png, .pdf or .dot. Returns the path.
 

@@ -8,7 +8,7 @@ L1 inside the layer.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from micrograd import Constant, Parameter, Value
 
@@ -25,7 +25,7 @@ def uses_of(order: list[Value]) -> dict[Value, list[Value]]:
 
 
 def parent_scope(scope: str) -> str:
-    """"L1.N0" -> "L1"; "L1" -> ""."""
+    """ "L1.N0" -> "L1"; "L1" -> ""."""
     return scope.rpartition(".")[0]
 
 

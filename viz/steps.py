@@ -17,9 +17,11 @@ with a record of each term), so the last frame holds bit for bit what a fresh `b
 
 from __future__ import annotations
 
+import dataclasses
 import html
+from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import Any, Iterator, Sequence, overload
+from typing import Any, overload
 
 import graphviz
 
@@ -27,7 +29,7 @@ from micrograd import Constant, Value
 from micrograd.engine.graph import Term, gradients
 from micrograd.engine.names import node_names
 
-from .draw import MAX_NODES, _check_options, _draw
+from .draw import DrawOptions, draw_with
 from .render import render
 from .text import short_number
 
@@ -87,7 +89,9 @@ class Frame:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from .html import inline_svg
 
-        caption = f"<p><b>step {self.index + 1} / {len(self._owner)}</b>&nbsp; <code>{html.escape(self.equation)}</code></p>"
+        caption = (
+            f"<p><b>step {self.index + 1} / {len(self._owner)}</b>&nbsp; <code>{html.escape(self.equation)}</code></p>"
+        )
         return {
             "text/html": f"<div>{caption}{inline_svg(self._svg)}</div>",
             "image/svg+xml": self._svg,
@@ -108,9 +112,10 @@ class Steps(Sequence[Frame]):
     """
 
     def __init__(self, root: Value, *, edge_labels: bool = False, precision: int = 4, rankdir: str = "LR") -> None:
-        _check_options(root, None, precision, rankdir, None, MAX_NODES)
+        if not isinstance(root, Value):
+            raise TypeError(f"steps() needs a micrograd Value (the output of a graph), got {type(root).__name__}")
+        self._options = DrawOptions(show_grad=True, edge_labels=bool(edge_labels), precision=precision, rankdir=rankdir)
         self.root = root
-        self._options = {"edge_labels": bool(edge_labels), "precision": precision, "rankdir": rankdir}
         self._backprop = gradients(root)
         order = self._backprop.order
         self.names = node_names(order)
@@ -124,7 +129,7 @@ class Steps(Sequence[Frame]):
         return self._frames[-1].grads
 
     def _equation(self, node: Value) -> str:
-        """"dJ/da = dd/da × dJ/dd = 1 × 2 = 2", one term per use of `node` (so a*a gives two)."""
+        """ "dJ/da = dd/da × dJ/dd = 1 × 2 = 2", one term per use of `node` (so a*a gives two)."""
         out = self.names[self.root]
         name = self.names[node]
         if node is self.root:
@@ -142,8 +147,8 @@ class Steps(Sequence[Frame]):
         return sorted(self._backprop.terms.get(node, []), key=lambda t: (position[t.consumer], t.slot))
 
     def _graph(self, frame: Frame) -> graphviz.Digraph:
-        return _draw(self.root, show_grad=True, highlight=frame.node, grads=self._backprop.grads, known=frame.grads,
-                     **self._options)
+        options = dataclasses.replace(self._options, highlight=frame.node)
+        return draw_with(self.root, options, grads=self._backprop.grads, known=frame.grads)
 
     def __len__(self) -> int:
         return len(self._frames)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 Row = Sequence[str]
 
@@ -20,7 +20,9 @@ def _pad(text: str, columns: int, right: bool) -> str:
     return fill + text if right else text + fill
 
 
-def text_table(header: Row, rows: Sequence[Row], right: Sequence[int] = (), indent: str = "", gap: str = "  ") -> list[str]:
+def text_table(
+    header: Row, rows: Sequence[Row], right: Sequence[int] = (), indent: str = "", gap: str = "  "
+) -> list[str]:
     """The lines of a table with aligned columns; the columns in `right` are right-aligned."""
     widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return [

@@ -76,8 +76,10 @@ class TraceTable:
 
     def _cells(self) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
         p = self.precision
-        primal = [(row.name, row.definition, _number(row.value, p)) for row in self.primal]
-        adjoint = [(row.adjoint, row.update, row.numbers, _number(row.value, p)) for row in self.adjoint]
+        primal: list[tuple[str, ...]] = [(row.name, row.definition, _number(row.value, p)) for row in self.primal]
+        adjoint: list[tuple[str, ...]] = [
+            (row.adjoint, row.update, row.numbers, _number(row.value, p)) for row in self.adjoint
+        ]
         return primal, adjoint
 
     def _titles(self) -> tuple[str, str]:
@@ -87,8 +89,13 @@ class TraceTable:
         primal, adjoint = self._cells()
         first, second = self._titles()
         return "\n".join(
-            [first, *text_table(("variable", "definition", "value"), primal, right=(2,), indent="  ", gap="   "), "",
-             second, *text_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,), indent="  ", gap="   ")]
+            [
+                first,
+                *text_table(("variable", "definition", "value"), primal, right=(2,), indent="  ", gap="   "),
+                "",
+                second,
+                *text_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,), indent="  ", gap="   "),
+            ]
         )
 
     def __repr__(self) -> str:
@@ -98,8 +105,15 @@ class TraceTable:
         primal, adjoint = self._cells()
         first, second = self._titles()
         return "\n".join(
-            [f"**{first}**", "", *markdown_table(("variable", "definition", "value"), primal, right=(2,)), "",
-             f"**{second}**", "", *markdown_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,))]
+            [
+                f"**{first}**",
+                "",
+                *markdown_table(("variable", "definition", "value"), primal, right=(2,)),
+                "",
+                f"**{second}**",
+                "",
+                *markdown_table(("adjoint", "update", "numbers", "value"), adjoint, right=(3,)),
+            ]
         )
 
     def _repr_html_(self) -> str:
@@ -145,6 +159,7 @@ def trace_table(root: Value, precision: int = 6) -> TraceTable:
             which = (" (1st)", " (2nd)")[step.pos]
         sign = "+=" if target in started else "="
         started.add(target)
+        assert step.total is not None  # recorded without inputs: one sample, so every term has a total
         adjoint.append(
             AdjointRow(
                 bar(target),

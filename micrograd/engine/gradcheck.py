@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any
 
 from .value import Value, no_grad
 
@@ -46,7 +47,7 @@ class GradcheckReport:
         lines.append(f"{verdict} (central differences, eps={self.eps:g}, tol={self.tol:g})")
         return "\n".join(lines)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython shows the table
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython shows the table
         printer.text(str(self))
 
 
@@ -66,9 +67,7 @@ def gradcheck(
         raise ValueError("gradcheck needs at least one input")
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps!r}")
-    copies = [
-        Value(x.data, x.label) if isinstance(x, Value) else Value(x, f"x{i}") for i, x in enumerate(inputs)
-    ]
+    copies = [Value(x.data, x.label) if isinstance(x, Value) else Value(x, f"x{i}") for i, x in enumerate(inputs)]
     out = f(*copies)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")

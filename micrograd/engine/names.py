@@ -11,7 +11,7 @@ nodes the same way, so a learner can match a line in one with a box in another:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .value import Constant, Value
 
