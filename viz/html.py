@@ -13,16 +13,16 @@ import base64
 import hashlib
 import html
 import os
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from micrograd import Value
 from micrograd.files import write_atomic
 
 from . import render
+from .render import inline_svg
 from .steps import Steps, steps
 
-__all__ = ["MAX_FRAMES", "export_html", "inline_svg", "page"]
+__all__ = ["MAX_FRAMES", "export_html", "page"]
 
 MAX_FRAMES = 300  # each frame is one run of `dot`; a page of more would take minutes to write
 SUFFIXES = (".html", ".htm")
@@ -72,37 +72,6 @@ def _csp_hash(text: str) -> str:
 
 # Nothing may be loaded: no scripts, styles, fonts, images or connections but the two inline blocks.
 CONTENT_SECURITY_POLICY = f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)}"
-
-
-def inline_svg(svg: str) -> str:
-    """Graphviz's SVG file as an element to put inside an HTML page.
-
-    Dropped: the XML prolog and DOCTYPE (which names an external DTD), comments, the namespace
-    declarations (HTML knows `<svg>` without them), `id`s (they would repeat across frames),
-    `<title>` tooltips (they show Graphviz's internal node ids, not the names of the equations)
-    and any link. Text is re-escaped by ElementTree, so a label cannot close the element.
-    """
-    root = ET.fromstring(svg)
-    for parent in list(root.iter()):
-        for child in list(parent):
-            if _local(child.tag) in ("title", "a", "script", "style", "image", "foreignObject"):
-                parent.remove(child)
-    for element in root.iter():
-        element.tag = _local(element.tag)
-        if element.tag != "text" and element.text is not None and not element.text.strip():
-            element.text = "\n"
-        if element.tail is not None and not element.tail.strip():
-            element.tail = "\n"  # where a comment or a title was
-        for key in list(element.attrib):
-            name = _local(key)
-            if name == "id" or "href" in name or name.startswith("on") or key != name:
-                del element.attrib[key]
-    return ET.tostring(root, encoding="unicode", short_empty_elements=True)
-
-
-def _local(name: str) -> str:
-    """A tag or attribute name without its `{namespace}`."""
-    return name.rsplit("}", 1)[-1]
 
 
 def page(frames: Steps) -> str:

@@ -30,7 +30,7 @@ from micrograd.engine.graph import Term, gradients
 from micrograd.engine.names import node_names
 
 from .draw import DrawOptions, draw_with
-from .render import render
+from .render import inline_svg, render
 from .text import short_number
 
 __all__ = ["Frame", "Steps", "Term", "steps"]
@@ -87,8 +87,6 @@ class Frame:
         return self._svg
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .html import inline_svg
-
         caption = (
             f"<p><b>step {self.index + 1} / {len(self._owner)}</b>&nbsp; <code>{html.escape(self.equation)}</code></p>"
         )
@@ -180,8 +178,6 @@ class Steps(Sequence[Frame]):
                 "Steps.widget() needs ipywidgets (pip install ipywidgets); without it, show the frames "
                 "one by one (`steps(J)[0]`) or write a page with viz.export_html(J, 'backprop.html')"
             ) from None
-        from .html import inline_svg
-
         count = len(self)
         slider = ipywidgets.IntSlider(value=1, min=1, max=count, description="step", continuous_update=True)
         back = ipywidgets.Button(description="◀ Prev", tooltip="previous step")
