@@ -44,6 +44,7 @@ class _FloatMath:
     sin = staticmethod(math.sin)
     cos = staticmethod(math.cos)
     tanh = staticmethod(math.tanh)
+    erf = staticmethod(math.erf)
     abs = staticmethod(abs)
     isfinite = staticmethod(math.isfinite)
 
@@ -168,6 +169,22 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     # Stable for any finite x: exp is only ever taken of a non-positive number.
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), computed as PyTorch's CPU kernel computes it (same
+# operations in the same order), so that our float64 numbers are PyTorch's, bit for bit where
+# both call C's erf and exp. The constants are C's M_SQRT1_2 and M_2_SQRTPI·M_SQRT1_2·0.5, which
+# is 1/√(2π) as PyTorch rounds it. (Like PyTorch, gelu(x) for x below about -8.3 is 0 rather than
+# the true tiny negative number: 1 + erf(x/√2) loses every digit there. For a network that is
+# harmless; the derivative has no such cancellation.)
+_SQRT1_2 = 0.7071067811865476  # 1/√2
+_GELU_PDF_SCALE = 1.1283791670955126 * _SQRT1_2 * 0.5  # 2/√π · 1/√2 · 1/2 = 1/√(2π)
+
+
+def _gelu_derivative(xp: Any, x: Any) -> Any:
+    # Φ(x) + x·φ(x), with φ(x) = exp(-x²/2)/√(2π) the standard normal density.
+    cdf = 0.5 * (1.0 + xp.erf(x * _SQRT1_2))
+    return cdf + x * (_GELU_PDF_SCALE * xp.exp(x * x * -0.5))
 
 
 OPS: dict[str, Op] = {
@@ -312,6 +329,15 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (xp.where(x > 0, 1.0, xp.where(x < 0, -1.0, 0.0)),),
             symbol="|x|",
             function=True,
+        ),
+        Op(
+            "gelu",
+            1,
+            lambda xp, x, _: x * 0.5 * (1.0 + xp.erf(x * _SQRT1_2)),
+            lambda xp, out, x, _: (_gelu_derivative(xp, x),),
+            symbol="GELU",
+            function=True,
+            activation=6,
         ),
     )
 }

@@ -281,6 +281,9 @@ class Value:
     def abs(self) -> Value:
         return self._apply(_ABS)
 
+    def gelu(self) -> Value:
+        return self._apply(OPS["gelu"])
+
     # -- the chain rule -------------------------------------------------------------------------
 
     def local_grads(self) -> tuple[float, ...]:
