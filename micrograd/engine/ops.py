@@ -1,14 +1,16 @@
-"""Every operation the engine knows, each defined exactly once: adding an op means adding an `Op` here.
+"""Every operation the engine knows, each defined exactly once: adding an op is adding an `Op` here.
 
 An `Op` holds the forward function, the local derivatives (∂out/∂operand for each operand) and the
-domain check of one operation, and also what the rest of the project needs to know about it: its
-symbol in drawings, its constant parameter (name and default), whether formulas may call it as a
-function, and whether models may use it as an activation by name. `micrograd.nn`'s ACTIVATIONS,
-the tape's NumPy namespace and the visualizer's symbols and formula functions are all derived
-from `OPS` and `FLOATS`, so none of them is edited when an op is added. The functions take `xp`, a namespace of elementary functions, as
+domain check of one operation. The functions take `xp`, a namespace of elementary functions, as
 their first argument, so the same definition runs on Python floats (`FLOATS`, used by `Value`) and
 on NumPy arrays (used to replay a recorded graph on a whole batch). Backward, edge labels, the
 step-through frames and the tape all read the derivatives from here: there is no second copy.
+
+An `Op` also declares what the rest of the project needs to know about it: its symbol in drawings,
+its constant parameter (name and default), whether formulas may call it as a function, and whether
+models may use it as an activation by name. `micrograd.nn`'s ACTIVATIONS, the tape's NumPy
+namespace and the visualizer's symbols and formula functions are derived from `OPS` and `FLOATS`,
+so none of them is edited when an op is added.
 
 Operand conventions: `x` is the first operand's value, `y` the second operand's value for a binary
 op, or the op's constant parameter for a unary op that has one (the exponent of `x ** 2`, the
@@ -174,9 +176,10 @@ def _sigmoid(xp: Any, x: Any) -> Any:
 # gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), computed as PyTorch's CPU kernel computes it (same
 # operations in the same order), so that our float64 numbers are PyTorch's, bit for bit where
 # both call C's erf and exp. The constants are C's M_SQRT1_2 and M_2_SQRTPI·M_SQRT1_2·0.5, which
-# is 1/√(2π) as PyTorch rounds it. (Like PyTorch, gelu(x) for x below about -8.3 is 0 rather than
-# the true tiny negative number: 1 + erf(x/√2) loses every digit there. For a network that is
-# harmless; the derivative has no such cancellation.)
+# is 1/√(2π) as PyTorch rounds it. Like PyTorch's, Φ(x) = (1 + erf(x/√2))/2 cancels for negative
+# x: below x ≈ -1 value and derivative are accurate to a few ulps of 1 (times |x|) rather than
+# relative to their tiny size, and gelu(x) is exactly 0 below x ≈ -8.3. Harmless in a network;
+# an erfc form would be more accurate there but would no longer give PyTorch's numbers.
 _SQRT1_2 = 0.7071067811865476  # 1/√2
 _GELU_PDF_SCALE = 1.1283791670955126 * _SQRT1_2 * 0.5  # 2/√π · 1/√2 · 1/2 = 1/√(2π)
 

@@ -20,8 +20,8 @@ What is where:
   optimizer step needs no re-recording) or the result of one instruction.
 - Constants (the 2 of `d ** 2 / 2`) are folded into the instructions as `Const` operands.
 - One definition per op: `forward` and `backward` call the very functions of `micrograd.engine.ops`
-  that the scalar engine calls, with `NUMPY` (a namespace mirroring `ops.FLOATS`) for values that
-  differ between samples, and with `FLOATS` itself for values that do not (a parameter, w ** 2).
+  that the scalar engine calls, with `NUMPY` (built from `ops.FLOATS`, function by function) for
+  values that differ between samples, and with `FLOATS` itself for values that do not (w ** 2).
 - Exactness. Per sample, every instruction does the scalar engine's operations, in the same
   order, with the same functions (exp, log, tanh, ... are C's libm, as for floats, not NumPy's
   own SIMD versions): per-sample outputs and per-sample gradients of every per-sample node are
