@@ -12,6 +12,8 @@ import pytest
 import torch
 
 from micrograd import Constant, Parameter, Value, is_grad_enabled, no_grad, scope, topological_order
+from micrograd.engine import apply_op
+from micrograd.engine.ops import OPS
 
 # -- depth and fan-out ----------------------------------------------------------------------------
 
@@ -151,8 +153,12 @@ def test_no_grad_builds_no_graph() -> None:
         assert not is_grad_enabled()
         for out in (a + b, a - b, a * b, a / b, a**2, a**b, 2**a, -a, a.exp(), a.log(), a.tanh(),
                     a.sigmoid(), a.relu(), a.leaky_relu(0.1), a.elu(), a.softplus(), abs(a), a.sqrt(),
-                    a.sin(), a.cos(), 1 + a, 1 - a, 2 * a, 1 / a):  # fmt: skip
+                    a.sin(), a.cos(), a.gelu(), 1 + a, 1 - a, 2 * a, 1 / a):  # fmt: skip
             assert out.children == () and out.op == "" and out.arg is None
+        for name, op in OPS.items():  # every unary op, also one added after this test was written
+            if op.arity == 1:
+                out = apply_op(a, name, 2.0 if op.parameter is not None else None)
+                assert out.children == () and out.op == "" and out.arg is None, name
         assert (a * b + 1).data == 7.0
     assert is_grad_enabled()
     assert (a * b).children == (a, b)

@@ -157,7 +157,7 @@ def test_values_do_not_compare_by_order() -> None:
 
 # -- the nn module -----------------------------------------------------------------------------
 
-VALID = "linear, relu, leaky_relu, elu, tanh, sigmoid"
+VALID = "linear, relu, leaky_relu, elu, tanh, sigmoid, gelu"
 
 
 @pytest.mark.parametrize(

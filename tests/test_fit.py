@@ -515,6 +515,11 @@ TAPE_MODELS = {
         "categorical_crossentropy",
         "blobs_one_hot",
     ),
+    "gelu-sigmoid, binary_crossentropy": (
+        lambda: Sequential([Dense(5, activation="gelu"), Dense(1, activation="sigmoid")], input_dim=2, seed=1),
+        "binary_crossentropy",
+        "moons",
+    ),
     "linear outputs, mse": (
         lambda: Sequential([Dense(4, activation="sigmoid"), Dense(2)], input_dim=2, seed=1),
         "mse",
@@ -550,7 +555,13 @@ def test_fit_on_the_tape_gives_the_scalar_engines_history(case):
 
 @pytest.mark.parametrize(
     "case",
-    ["relu with dropout, hinge", "tanh-sigmoid, binary_crossentropy", "elu-softplus-leaky, huber", "linear outputs, mse"],
+    [
+        "relu with dropout, hinge",
+        "tanh-sigmoid, binary_crossentropy",
+        "elu-softplus-leaky, huber",
+        "gelu-sigmoid, binary_crossentropy",
+        "linear outputs, mse",
+    ],
 )
 def test_fit_on_the_tape_is_bit_for_bit_the_scalar_engine_when_the_loss_reads_outputs_in_order(case):
     """The tape adds every gradient in the scalar engine's order (see micrograd.engine.tape). A softmax

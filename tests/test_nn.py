@@ -114,6 +114,7 @@ TORCH_ACTIVATIONS = {
     "elu": F.elu,
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
+    "gelu": F.gelu,
 }
 
 
@@ -233,6 +234,7 @@ def _torch_mlp(model: MLP, xs: list[list[float]], targets: list[float]):
         ("leaky_relu", "tanh", "he"),
         ("elu", "linear", "normal"),
         ("sigmoid", "sigmoid", "uniform"),
+        ("gelu", "linear", "he"),
     ],
 )
 def test_mlp_matches_pytorch(activation: str, output_activation: str, init: str, same) -> None:

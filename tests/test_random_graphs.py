@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
+from micrograd.engine import ops
 
 # name -> (micrograd, PyTorch). Many formulas are the same text for both; each takes (a, b).
 OPS = {
@@ -45,7 +46,20 @@ OPS = {
     "elu(0.5)": (lambda a, b: a.elu(0.5), lambda a, b: F.elu(a, 0.5)),
     # F.softplus switches to x above its threshold (20); the bound below keeps values under 20.
     "softplus": (lambda a, b: a.softplus(), lambda a, b: F.softplus(a)),
+    "gelu": (lambda a, b: a.gelu(), lambda a, b: F.gelu(a)),
 }
+
+
+
+def test_the_programs_can_use_every_registered_op() -> None:
+    """A new op in micrograd.engine.ops must get an entry above, or this fails."""
+    used = {
+        node.op
+        for micrograd_fn, _ in OPS.values()
+        for node in topological_order(micrograd_fn(Value(0.5), Value(0.25)))
+    }
+    assert used - {""} == set(ops.OPS)
+
 
 BOUND = 20.0  # graphs with a node outside [-20, 20] are discarded (a*a*... grows fast)
 

@@ -63,6 +63,7 @@ CASES = {
     "elu(x + w, 0.5)": (lambda x, w: (x + w).elu(0.5), X_ANY, 0.25),
     "softplus(x * w)": (lambda x, w: (x * w).softplus(), X_ANY, 0.8),
     "abs(x + w)": (lambda x, w: (x + w).abs(), X_ANY, 0.25),
+    "gelu(x * w)": (lambda x, w: (x * w).gelu(), X_ANY, 0.8),
     "mixed": (lambda x, w: ((x * w).tanh() * x + (w * x).exp() / (1 + x * x)).sigmoid() * 2 - x.abs(), X_ANY, 0.6),
 }
 

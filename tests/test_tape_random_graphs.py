@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
+from micrograd.engine import ops
 from micrograd.engine.tape import Tape
 
 OPS = {
@@ -44,7 +45,16 @@ OPS = {
     "leaky_relu(0.1)": lambda a, b: a.leaky_relu(0.1),
     "elu(0.5)": lambda a, b: a.elu(0.5),
     "softplus": lambda a, b: a.softplus(),
+    "gelu": lambda a, b: a.gelu(),
 }
+
+
+def test_the_programs_can_use_every_registered_op() -> None:
+    """A new op in micrograd.engine.ops must get an entry above, or this fails."""
+    used = {node.op for f in OPS.values() for node in topological_order(f(Value(0.5), Value(0.25)))}
+    assert used - {""} == set(ops.OPS)
+
+
 BOUND = 20.0  # programs with a node outside [-20, 20] on any sample are discarded
 
 numbers = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)

@@ -103,7 +103,9 @@ def test_every_engine_op_has_a_symbol() -> None:
     assert op_symbol(x.leaky_relu(0.2)) == "LeakyReLU(0.2)"
     assert op_symbol(x.elu()) == "ELU(1)"
     assert op_symbol(2**x) == "^"
-    expected = {"*": "×", "/": "÷", "-": "−", "sigmoid": "σ", "sqrt": "√", "abs": "|x|", "relu": "ReLU", "neg": "neg"}
+    assert op_symbol(x.gelu()) == "GELU"
+    expected = {"*": "×", "/": "÷", "-": "−", "sigmoid": "σ", "sqrt": "√", "abs": "|x|", "relu": "ReLU", "neg": "neg",
+                "gelu": "GELU"}
     assert {op: OP_SYMBOLS[op] for op in expected} == expected
 
 

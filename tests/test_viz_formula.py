@@ -27,9 +27,10 @@ def test_worked_example() -> None:
 def test_every_function_matches_torch() -> None:
     formula = (
         "c = w*x - 0.5; e = exp(c) + log(w) + sqrt(w) + sin(x) * cos(x) + tanh(c) + sigmoid(c); "
-        "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c); "
+        "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c) + gelu(c); "
         "J = e * f / (1 + x**2) - 2**w + w**(1/3)"
     )
+    assert [name for name in FUNCTIONS if f"{name}(" not in formula] == []  # a new function needs a term here
     values = {"w": 1.7, "x": -0.4}
     result = evaluate(formula, values)
     result.output.backward()
@@ -37,7 +38,7 @@ def test_every_function_matches_torch() -> None:
     F = torch.nn.functional
     c = w * x - 0.5
     e = torch.exp(c) + torch.log(w) + torch.sqrt(w) + torch.sin(x) * torch.cos(x) + torch.tanh(c) + torch.sigmoid(c)
-    f = F.relu(c) + F.relu(-c) + F.leaky_relu(c, 0.1) + F.elu(c, 2.0) + F.elu(-c) + F.softplus(c) + torch.abs(c)
+    f = F.relu(c) + F.relu(-c) + F.leaky_relu(c, 0.1) + F.elu(c, 2.0) + F.elu(-c) + F.softplus(c) + torch.abs(c) + F.gelu(c)
     J = e * f / (1 + x**2) - 2**w + w ** (1 / 3)
     J.backward()
     assert math.isclose(result.output.data, J.item(), rel_tol=1e-12)
@@ -136,4 +137,4 @@ def test_input_and_math_errors_are_one_line(formula: str, values: dict, message:
 
 def test_allowed_functions_are_the_engine_functions() -> None:
     assert set(FUNCTIONS) == {"exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
-                              "elu", "softplus", "abs"}
+                              "elu", "softplus", "abs", "gelu"}

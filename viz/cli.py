@@ -22,7 +22,7 @@ from micrograd import Value
 
 from . import html
 from .draw import COLORINGS, RANKDIRS, draw
-from .formula import FUNCTIONS, MAX_LENGTH, Evaluation, FormulaError, evaluate
+from .formula import FUNCTIONS, MAX_LENGTH, NUMBER_PARAMETER, Evaluation, FormulaError, evaluate
 from .render import FORMATS, GraphvizNotFoundError, check_path, save
 from .steps import steps
 from .text import format_number
@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate a formula with micrograd, print the output and the gradient of every "
         "input, and draw the computation graph.",
         epilog=f'example: {PROG} "c = w*x; a = c + b; d = a - y; J = d**2/2" w=2 x=-2 b=8 y=2 -o J.svg  '
-        f"| functions: {', '.join(FUNCTIONS)} (leaky_relu and elu take an optional number: leaky_relu(x, 0.1))",
+        f"| functions: {', '.join(FUNCTIONS)} ({' and '.join(NUMBER_PARAMETER)} take an optional number: "
+        "leaky_relu(x, 0.1))",
     )
     parser.add_argument(
         "formula", help=f"';'-separated assignments, at most {MAX_LENGTH} characters; the last one is the output"

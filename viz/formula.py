@@ -14,25 +14,25 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from micrograd import Constant, Value
+from micrograd.engine import apply_op
+from micrograd.engine.ops import OPS
 
 MAX_LENGTH = 1000  # characters; a formula for a drawing is a line or two
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-    "abs": Value.abs,
+
+def _function(name: str) -> Callable[..., Value]:
+    """`name(x)`, or `name(x, number)` for an op with a parameter, as the engine computes it."""
+    return lambda x, *parameter: apply_op(x, name, *parameter)
+
+
+# The functions a formula may call: the ops of micrograd.engine.ops that declare themselves
+# callable (`Op.function`), in the order of OPS.
+FUNCTIONS: dict[str, Callable[..., Value]] = {name: _function(name) for name, op in OPS.items() if op.function}
+# Functions that take a second argument, a number: leaky_relu(x, 0.1), elu(x, 1.0); the name of
+# that argument, for messages.
+NUMBER_PARAMETER: dict[str, str] = {
+    name: op.parameter.name for name, op in OPS.items() if op.function and op.parameter is not None
 }
-# Functions that take a second argument, a number: leaky_relu(x, 0.1), elu(x, 1.0).
-NUMBER_PARAMETER = {"leaky_relu": "slope", "elu": "alpha"}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED_OPERATORS = {

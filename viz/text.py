@@ -11,29 +11,11 @@ import math
 from graphviz import nohtml
 
 from micrograd import Value
+from micrograd.engine.ops import OPS
 
-# Each op's symbol on its small op node; `**` (power by a constant) adds its exponent: "^2".
-OP_SYMBOLS: dict[str, str] = {
-    "+": "+",
-    "-": "−",
-    "*": "×",
-    "/": "÷",
-    "**": "^",
-    "pow": "^",
-    "neg": "neg",
-    "exp": "exp",
-    "log": "log",
-    "sqrt": "√",
-    "sin": "sin",
-    "cos": "cos",
-    "tanh": "tanh",
-    "sigmoid": "σ",
-    "relu": "ReLU",
-    "leaky_relu": "LeakyReLU",
-    "elu": "ELU",
-    "softplus": "softplus",
-    "abs": "|x|",
-}
+# Each op's symbol on its small op node, as its `Op` declares it; an op with a parameter adds it
+# as the Op says: "^2", "LeakyReLU(0.1)" (see `op_symbol`).
+OP_SYMBOLS: dict[str, str] = {name: op.symbol for name, op in OPS.items()}
 
 
 def format_number(x: float, precision: int = 4) -> str:
@@ -60,12 +42,12 @@ def short_number(x: float) -> str:
 
 def op_symbol(node: Value) -> str:
     """The text of `node`'s op node: "×", "^2", "LeakyReLU(0.1)", ... (the op name if unknown)."""
-    symbol = OP_SYMBOLS.get(node.op, node.op)
-    if node.op == "**":
-        return f"^{short_number(node.arg)}"
-    if node.op in ("leaky_relu", "elu") and node.arg is not None:
-        return f"{symbol}({short_number(node.arg)})"
-    return symbol
+    op = OPS.get(node.op)
+    if op is None:
+        return node.op
+    if op.parameter is not None and node.arg is not None:
+        return op.parameter.drawn.format(symbol=op.symbol, value=short_number(node.arg))
+    return op.symbol
 
 
 def _escape_shared(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Every operation the engine knows, each defined exactly once.
+"""Every operation the engine knows, each defined exactly once: adding an op is adding an `Op` here.
 
 An `Op` holds the forward function, the local derivatives (∂out/∂operand for each operand) and the
 domain check of one operation. The functions take `xp`, a namespace of elementary functions, as
@@ -6,16 +6,25 @@ their first argument, so the same definition runs on Python floats (`FLOATS`, us
 on NumPy arrays (used to replay a recorded graph on a whole batch). Backward, edge labels, the
 step-through frames and the tape all read the derivatives from here: there is no second copy.
 
+An `Op` also declares what the rest of the project needs to know about it: its symbol in drawings,
+its constant parameter (name and default), whether formulas may call it as a function, and whether
+models may use it as an activation by name. `micrograd.nn`'s ACTIVATIONS, the tape's NumPy
+namespace and the visualizer's symbols and formula functions are derived from `OPS` and `FLOATS`,
+so none of them is edited when an op is added.
+
 Operand conventions: `x` is the first operand's value, `y` the second operand's value for a binary
 op, or the op's constant parameter for a unary op that has one (the exponent of `x ** 2`, the
 slope of `leaky_relu`, the alpha of `elu`); `out` is the op's own forward value, which many
 derivatives reuse (d tanh = 1 - out², d exp = out).
+
+A function an op needs that `FLOATS` lacks (as `erf` for gelu) is added to `_FloatMath`; the tape
+then applies it to arrays element by element without any edit there.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 _INF = math.inf
 
@@ -37,6 +46,7 @@ class _FloatMath:
     sin = staticmethod(math.sin)
     cos = staticmethod(math.cos)
     tanh = staticmethod(math.tanh)
+    erf = staticmethod(math.erf)
     abs = staticmethod(abs)
     isfinite = staticmethod(math.isfinite)
 
@@ -83,10 +93,24 @@ class _FloatMath:
 FLOATS = _FloatMath()
 
 
-class Op:
-    """One operation: how to compute it, its local derivatives, and where it is defined."""
+class OpParameter(NamedTuple):
+    """The constant parameter of a unary op (the exponent of `x ** 2`, the slope of `leaky_relu`)."""
 
-    __slots__ = ("name", "arity", "forward", "derivatives", "constant_derivatives", "domain", "domain_rule")
+    name: str  # its name in messages and in the formula language: "slope"
+    default: float | None  # used when it is left out; None: it must always be given
+    # How a drawing writes the op with its parameter; `symbol` is the op's symbol, `value` the
+    # parameter as briefly as possible: "LeakyReLU(0.1)", or "^2" for `x ** 2`.
+    drawn: str = "{symbol}({value})"
+
+
+class Op:
+    """One operation: how to compute it, its local derivatives, where it is defined, and how the
+    rest of the project (drawings, formulas, models) shows and names it."""
+
+    __slots__ = (
+        "name", "arity", "forward", "derivatives", "constant_derivatives", "domain", "domain_rule",
+        "symbol", "parameter", "function", "activation",
+    )
 
     def __init__(
         self,
@@ -96,6 +120,11 @@ class Op:
         derivatives: Callable[..., tuple] | tuple[float, ...],
         domain: Callable[..., Any] | None = None,
         domain_rule: str = "",
+        *,
+        symbol: str = "",
+        parameter: OpParameter | None = None,
+        function: bool = False,
+        activation: int | None = None,
     ) -> None:
         self.name = name  # the name stored in Value.op: "+", "*", "tanh", ...
         self.arity = arity  # how many Value operands it takes: 1 or 2
@@ -112,6 +141,16 @@ class Op:
             self.derivatives = derivatives
         self.domain = domain  # domain(xp, x, y) -> true where the op is defined
         self.domain_rule = domain_rule  # what the domain is, in words, for error messages
+        self.symbol = symbol or name  # its text on a drawing's op node: "×", "σ", "ReLU"
+        self.parameter = parameter  # its constant parameter (unary ops only), or None
+        # True: formulas may call it as `name(x)`, or `name(x, number)` when it has a parameter.
+        self.function = function
+        # Its place in the list of activations a model accepts by name (1 comes first, after
+        # "linear"); None: not an activation. A number rather than the order of OPS, because the
+        # activations were listed in another order than the ops, and both orders show in messages.
+        self.activation = activation
+        if parameter is not None and arity != 1:
+            raise ValueError(f"Op {name!r}: only a unary op can have a constant parameter")
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -134,12 +173,29 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+# gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), computed as PyTorch's CPU kernel computes it (same
+# operations in the same order), so that our float64 numbers are PyTorch's, bit for bit where
+# both call C's erf and exp. The constants are C's M_SQRT1_2 and M_2_SQRTPI·M_SQRT1_2·0.5, which
+# is 1/√(2π) as PyTorch rounds it. Like PyTorch's, Φ(x) = (1 + erf(x/√2))/2 cancels for negative
+# x: below x ≈ -1 value and derivative are accurate to a few ulps of 1 (times |x|) rather than
+# relative to their tiny size, and gelu(x) is exactly 0 below x ≈ -8.3. Harmless in a network;
+# an erfc form would be more accurate there but would no longer give PyTorch's numbers.
+_SQRT1_2 = 0.7071067811865476  # 1/√2
+_GELU_PDF_SCALE = 1.1283791670955126 * _SQRT1_2 * 0.5  # 2/√π · 1/√2 · 1/2 = 1/√(2π)
+
+
+def _gelu_derivative(xp: Any, x: Any) -> Any:
+    # Φ(x) + x·φ(x), with φ(x) = exp(-x²/2)/√(2π) the standard normal density.
+    cdf = 0.5 * (1.0 + xp.erf(x * _SQRT1_2))
+    return cdf + x * (_GELU_PDF_SCALE * xp.exp(x * x * -0.5))
+
+
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
         Op("+", 2, lambda xp, x, y: x + y, (1.0, 1.0)),
-        Op("-", 2, lambda xp, x, y: x - y, (1.0, -1.0)),
-        Op("*", 2, lambda xp, x, y: x * y, lambda xp, out, x, y: (y, x)),
+        Op("-", 2, lambda xp, x, y: x - y, (1.0, -1.0), symbol="−"),
+        Op("*", 2, lambda xp, x, y: x * y, lambda xp, out, x, y: (y, x), symbol="×"),
         Op(
             "/",
             2,
@@ -148,6 +204,7 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, y: (1.0 / y, -out / y),
             lambda xp, x, y: y != 0,
             "the divisor must not be zero",
+            symbol="÷",
         ),
         # x ** n with n a constant number: the exponent is the op's parameter, not a child.
         Op(
@@ -157,6 +214,8 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, n: (xp.where(n == 0, 0.0, n * xp.pow(x, n - 1.0)),),
             _pow_domain,
             "a negative base needs an integer power, and 0 cannot be raised to a negative power",
+            symbol="^",
+            parameter=OpParameter("exponent", None, drawn="{symbol}{value}"),
         ),
         # x ** y with both operands Values (also `2 ** v`, where 2 becomes a constant leaf).
         Op(
@@ -169,9 +228,10 @@ OPS: dict[str, Op] = {
             ),
             _pow_domain,
             "a negative base needs an integer power, and 0 cannot be raised to a negative power",
+            symbol="^",
         ),
         Op("neg", 1, lambda xp, x, _: -x, (-1.0,)),
-        Op("exp", 1, lambda xp, x, _: xp.exp(x), lambda xp, out, x, _: (out,)),
+        Op("exp", 1, lambda xp, x, _: xp.exp(x), lambda xp, out, x, _: (out,), function=True),
         Op(
             "log",
             1,
@@ -179,6 +239,7 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (1.0 / x,),
             lambda xp, x, _: x > 0,
             "the logarithm is defined only for positive inputs",
+            function=True,
         ),
         Op(
             "sqrt",
@@ -188,6 +249,8 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (xp.where(out > 0, 0.5 / xp.where(out > 0, out, 1.0), _INF),),
             lambda xp, x, _: x >= 0,
             "the square root is defined only for inputs >= 0",
+            symbol="√",
+            function=True,
         ),
         Op(
             "sin",
@@ -196,6 +259,7 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (xp.cos(x),),
             lambda xp, x, _: xp.isfinite(x),
             "sine is defined only for finite inputs",
+            function=True,
         ),
         Op(
             "cos",
@@ -204,22 +268,54 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (-xp.sin(x),),
             lambda xp, x, _: xp.isfinite(x),
             "cosine is defined only for finite inputs",
+            function=True,
         ),
-        Op("tanh", 1, lambda xp, x, _: xp.tanh(x), lambda xp, out, x, _: (1.0 - out * out,)),
-        Op("sigmoid", 1, lambda xp, x, _: _sigmoid(xp, x), lambda xp, out, x, _: (out * (1.0 - out),)),
+        Op(
+            "tanh",
+            1,
+            lambda xp, x, _: xp.tanh(x),
+            lambda xp, out, x, _: (1.0 - out * out,),
+            function=True,
+            activation=4,
+        ),
+        Op(
+            "sigmoid",
+            1,
+            lambda xp, x, _: _sigmoid(xp, x),
+            lambda xp, out, x, _: (out * (1.0 - out),),
+            symbol="σ",
+            function=True,
+            activation=5,
+        ),
         # The derivative at 0 is taken as 0 (ReLU, abs) or the negative side's slope, as PyTorch does.
-        Op("relu", 1, lambda xp, x, _: xp.where(x > 0, x, 0.0), lambda xp, out, x, _: (xp.where(x > 0, 1.0, 0.0),)),
+        Op(
+            "relu",
+            1,
+            lambda xp, x, _: xp.where(x > 0, x, 0.0),
+            lambda xp, out, x, _: (xp.where(x > 0, 1.0, 0.0),),
+            symbol="ReLU",
+            function=True,
+            activation=1,
+        ),
         Op(
             "leaky_relu",
             1,
             lambda xp, x, slope: xp.where(x > 0, x, slope * x),
             lambda xp, out, x, slope: (xp.where(x > 0, 1.0, slope),),
+            symbol="LeakyReLU",
+            parameter=OpParameter("slope", 0.01),  # PyTorch's default negative slope
+            function=True,
+            activation=2,
         ),
         Op(
             "elu",
             1,
             lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(xp.where(x > 0, 0.0, x))),
             lambda xp, out, x, alpha: (xp.where(x > 0, 1.0, alpha * xp.exp(xp.where(x > 0, 0.0, x))),),
+            symbol="ELU",
+            parameter=OpParameter("alpha", 1.0),
+            function=True,
+            activation=3,
         ),
         Op(
             "softplus",
@@ -227,12 +323,39 @@ OPS: dict[str, Op] = {
             # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow for any finite x.
             lambda xp, x, _: xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x))),
             lambda xp, out, x, _: (_sigmoid(xp, x),),
+            function=True,
         ),
         Op(
             "abs",
             1,
             lambda xp, x, _: xp.abs(x),
             lambda xp, out, x, _: (xp.where(x > 0, 1.0, xp.where(x < 0, -1.0, 0.0)),),
+            symbol="|x|",
+            function=True,
+        ),
+        Op(
+            "gelu",
+            1,
+            lambda xp, x, _: x * 0.5 * (1.0 + xp.erf(x * _SQRT1_2)),
+            lambda xp, out, x, _: (_gelu_derivative(xp, x),),
+            symbol="GELU",
+            function=True,
+            activation=6,
         ),
     )
 }
+
+
+def _check_registry(ops: dict[str, Op]) -> None:
+    """Fail at import on a registry that the derived tables could not be built from."""
+    ranks = [op.activation for op in ops.values() if op.activation is not None]
+    if len(set(ranks)) != len(ranks):
+        raise ValueError(f"two ops share an activation position: {sorted(ranks)}")
+    for op in ops.values():
+        if op.function and op.arity != 1:
+            raise ValueError(f"Op {op.name!r}: only a unary op can be called as a function in formulas")
+        if op.activation is not None and (op.arity != 1 or op.parameter is not None and op.parameter.default is None):
+            raise ValueError(f"Op {op.name!r}: an activation must be a unary op whose parameter (if any) has a default")
+
+
+_check_registry(OPS)

@@ -20,8 +20,8 @@ What is where:
   optimizer step needs no re-recording) or the result of one instruction.
 - Constants (the 2 of `d ** 2 / 2`) are folded into the instructions as `Const` operands.
 - One definition per op: `forward` and `backward` call the very functions of `micrograd.engine.ops`
-  that the scalar engine calls, with `NUMPY` (a namespace mirroring `ops.FLOATS`) for values that
-  differ between samples, and with `FLOATS` itself for values that do not (a parameter, w ** 2).
+  that the scalar engine calls, with `NUMPY` (built from `ops.FLOATS`, function by function) for
+  values that differ between samples, and with `FLOATS` itself for values that do not (w ** 2).
 - Exactness. Per sample, every instruction does the scalar engine's operations, in the same
   order, with the same functions (exp, log, tanh, ... are C's libm, as for floats, not NumPy's
   own SIMD versions): per-sample outputs and per-sample gradients of every per-sample node are
@@ -53,7 +53,18 @@ from .value import Constant, Value, _domain_error
 from .names import node_names
 from .ops import FLOATS, OPS, Op
 
-__all__ = ["NUMPY", "AdjointStep", "Const", "DataDependentGraphError", "Instruction", "Tape"]
+__all__ = [
+    "EXACT_NUMPY",
+    "NUMPY",
+    "AdjointStep",
+    "Const",
+    "DataDependentGraphError",
+    "Instruction",
+    "Tape",
+    "check_same_functions",
+    "functions_of",
+    "numpy_namespace",
+]
 
 
 def _libm(f: Callable[..., float]) -> Callable[..., Any]:
@@ -74,26 +85,54 @@ def _libm(f: Callable[..., float]) -> Callable[..., Any]:
     return elementwise
 
 
+#: The functions of `ops.FLOATS` that IEEE 754 requires to be correctly rounded (or that only
+#: compare and select): NumPy's own give the very bits libm gives, at array speed.
+EXACT_NUMPY: dict[str, Callable[..., Any]] = {
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "isfinite": np.isfinite,
+    "floor": np.floor,
+    "where": np.where,
+    "maximum": np.maximum,
+}
+
+
+def functions_of(namespace: Any) -> set[str]:
+    """The public functions of a namespace such as `FLOATS` or `NUMPY`."""
+    return {name for name in dir(namespace) if not name.startswith("_") and callable(getattr(namespace, name))}
+
+
+def check_same_functions(floats: Any, arrays: Any) -> None:
+    """Raise if the float and the array namespace do not define the same functions: an op's
+    formula runs on both, so a function missing from one would fail only when that side runs it."""
+    on_floats, on_arrays = functions_of(floats), functions_of(arrays)
+    if on_floats != on_arrays:
+        problems = []
+        if on_floats - on_arrays:
+            problems.append(f"the array namespace lacks {', '.join(sorted(on_floats - on_arrays))}")
+        if on_arrays - on_floats:
+            problems.append(f"the float namespace lacks {', '.join(sorted(on_arrays - on_floats))}")
+        raise TypeError(
+            f"micrograd.engine.tape: the float and array namespaces differ: {'; '.join(problems)}. "
+            "Add a function to ops.FLOATS (the tape derives its array version from it), and list "
+            "in EXACT_NUMPY only functions FLOATS has."
+        )
+
+
+def numpy_namespace(floats: Any) -> types.SimpleNamespace:
+    """`floats` for NumPy arrays, checked to define the same functions: `EXACT_NUMPY`'s NumPy
+    functions, and every other function of `floats` applied element by element (`_libm`)."""
+    functions = {name: _libm(getattr(floats, name)) for name in sorted(functions_of(floats)) if name not in EXACT_NUMPY}
+    namespace = types.SimpleNamespace(**functions, **EXACT_NUMPY)
+    check_same_functions(floats, namespace)
+    return namespace
+
+
 #: `ops.FLOATS` for NumPy arrays, so each op's one formula runs on a whole batch. Exact
-#: operations (IEEE requires the correctly rounded result: sqrt, abs, floor, where, maximum)
-#: are NumPy's own; the others are the very libm functions FLOATS calls (see `_libm`), so
-#: `pow` keeps FLOATS' C99 semantics (0 ** -1 = inf, overflow = ±inf) too.
-NUMPY = types.SimpleNamespace(
-    sqrt=np.sqrt,
-    abs=np.abs,
-    isfinite=np.isfinite,
-    floor=np.floor,
-    where=np.where,
-    maximum=np.maximum,
-    log=_libm(FLOATS.log),
-    log1p=_libm(FLOATS.log1p),
-    sin=_libm(FLOATS.sin),
-    cos=_libm(FLOATS.cos),
-    tanh=_libm(FLOATS.tanh),
-    exp=_libm(FLOATS.exp),
-    expm1=_libm(FLOATS.expm1),
-    pow=_libm(FLOATS.pow),
-)
+#: operations are NumPy's own (`EXACT_NUMPY`); the others are the very libm functions FLOATS
+#: calls (see `_libm`), so `pow` keeps FLOATS' C99 semantics (0 ** -1 = inf, overflow = ±inf)
+#: too. Derived from FLOATS: a function added there reaches the tape with no edit here.
+NUMPY = numpy_namespace(FLOATS)
 
 Array = Union[float, np.ndarray]
 

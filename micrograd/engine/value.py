@@ -146,7 +146,8 @@ class Value:
 
     @property
     def arg(self) -> float | None:
-        """The constant parameter of `x ** n`, `leaky_relu` and `elu`; None for other ops."""
+        """The constant parameter of an op that has one (`x ** n`, `leaky_relu`, `elu`: see
+        `Op.parameter` in micrograd.engine.ops); None for other ops."""
         meta = self._meta
         return None if type(meta) is str else meta[2]
 
@@ -281,6 +282,9 @@ class Value:
     def abs(self) -> Value:
         return self._apply(_ABS)
 
+    def gelu(self) -> Value:
+        return self._apply(OPS["gelu"])
+
     # -- the chain rule -------------------------------------------------------------------------
 
     def local_grads(self) -> tuple[float, ...]:
@@ -335,6 +339,28 @@ class Value:
     def __reduce__(self) -> tuple:
         # Pickling and deepcopy would otherwise recurse once per graph level.
         return (_rebuild, (_flatten(self),))
+
+
+def apply_op(x: Value, name: str, arg: float | None = None) -> Value:
+    """The unary op `name` of `micrograd.engine.ops.OPS` on `x`, as its method computes it:
+    `apply_op(x, "leaky_relu", 0.1)` is `x.leaky_relu(0.1)`. A parameter left out takes the op's
+    default. For code that reaches ops by name (formulas, activations), so that a new op is usable
+    there without a method of its own."""
+    if not isinstance(x, Value):
+        raise TypeError(f"apply_op needs a Value, got {type(x).__name__}: {x!r:.60}")
+    op = OPS.get(name)
+    if op is None or op.arity != 1:
+        unary = ", ".join(n for n, o in OPS.items() if o.arity == 1)
+        raise ValueError(f"{name!r:.60} is not a unary op; the unary ops are: {unary}")
+    if op.parameter is None:
+        if arg is not None:
+            raise TypeError(f"{name} takes no parameter, got {arg!r:.60}")
+        return x._apply(op)
+    if arg is None:
+        arg = op.parameter.default
+        if arg is None:
+            raise TypeError(f"{name} needs its {op.parameter.name}")
+    return x._apply(op, arg=_to_float(arg))
 
 
 class Parameter(Value):

@@ -11,18 +11,24 @@ import math
 import random
 from typing import Callable, Sequence, Union
 
-from ..engine import Parameter, Value, scope, weighted_sum
+from ..engine import Parameter, Value, apply_op, scope, weighted_sum
+from ..engine.ops import OPS
 
 Number = Union[int, float]
 Seed = Union[int, random.Random, None]
 
+
+def _activation(name: str) -> Callable[[Value], Value]:
+    """The op `name` with its default parameter (leaky_relu's slope 0.01): one Value in, one out."""
+    return lambda v: apply_op(v, name)
+
+
+# The activations a neuron accepts by name: "linear" (the identity), then every op of
+# micrograd.engine.ops that declares itself an activation (`Op.activation`), in its declared place.
+_ACTIVATION_OPS = sorted((op for op in OPS.values() if op.activation is not None), key=lambda op: op.activation or 0)
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "linear": lambda v: v,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+    **{op.name: _activation(op.name) for op in _ACTIVATION_OPS},
 }
 
 INITS = ("uniform", "normal", "xavier", "he")
