@@ -49,7 +49,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, Union
 import numpy as np
 
 from .graph import topological_order
-from .value import Constant, Value, _domain_error
+from .value import Constant, Value, domain_error
 from .names import node_names
 from .ops import FLOATS, OPS, Op
 
@@ -575,7 +575,7 @@ class Tape:
 
         x_node = stand_in(ins.operands[0], x)
         y_node = stand_in(ins.operands[1], y) if len(ins.operands) == 2 else None
-        error = _domain_error(ins.op, x_node, y_node, ins.arg)
+        error = domain_error(ins.op, x_node, y_node, ins.arg)
         return type(error)(f"{error} ({where}tape line {k + 1}: `{self.line(k)}`)")
 
     def _describe_key(self, key: Any) -> str:

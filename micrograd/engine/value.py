@@ -174,7 +174,7 @@ class Value:
         x = self.data
         y = other.data if other is not None else arg
         if op.domain is not None and not op.domain(FLOATS, x, y):
-            raise _domain_error(op, self, other, arg)
+            raise domain_error(op, self, other, arg)
         out = op.forward(FLOATS, x, y)
         if not _grad_enabled:
             return _node(out, None, None, "", None)
@@ -441,7 +441,9 @@ def _format_number(x: float) -> str:
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
-def _domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> Exception:
+def domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> Exception:
+    """The error for `op` applied outside its domain, naming the op, the values and their labels
+    (the tape raises the same one, for the first failing sample)."""
     if op.name == "/":
         return ZeroDivisionError(
             f"division by zero in a / b: a = {x.data!r}{_name(x)}, b = {other.data!r}{_name(other)}"
