@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 from micrograd import Constant, Value
 from micrograd.engine import apply_op
@@ -36,24 +36,48 @@ NUMBER_PARAMETER: dict[str, str] = {
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED_OPERATORS = {
-    ast.FloorDiv: "the operator //", ast.Mod: "the operator %", ast.MatMult: "the operator @",
-    ast.BitAnd: "the operator &", ast.BitOr: "the operator |", ast.LShift: "the operator <<",
-    ast.RShift: "the operator >>", ast.BitXor: "the operator ^ (write powers as **)",
-    ast.Not: "the operator not", ast.Invert: "the operator ~",
+    ast.FloorDiv: "the operator //",
+    ast.Mod: "the operator %",
+    ast.MatMult: "the operator @",
+    ast.BitAnd: "the operator &",
+    ast.BitOr: "the operator |",
+    ast.LShift: "the operator <<",
+    ast.RShift: "the operator >>",
+    ast.BitXor: "the operator ^ (write powers as **)",
+    ast.Not: "the operator not",
+    ast.Invert: "the operator ~",
 }
 _REFUSED_KINDS = {
-    ast.Attribute: "attribute access", ast.Subscript: "a subscript", ast.Lambda: "a lambda",
-    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a generator expression", ast.List: "a list", ast.Tuple: "a tuple",
-    ast.Dict: "a dict", ast.Set: "a set", ast.Compare: "a comparison", ast.BoolOp: "and/or",
-    ast.IfExp: "an if-expression", ast.JoinedStr: "an f-string", ast.NamedExpr: "the operator :=",
-    ast.Starred: "* unpacking", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
-    ast.Import: "import", ast.ImportFrom: "import", ast.FunctionDef: "def", ast.ClassDef: "class",
-    ast.AugAssign: "augmented assignment (+= and the like)", ast.AnnAssign: "an annotation",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "a subscript",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "an if-expression",
+    ast.JoinedStr: "an f-string",
+    ast.NamedExpr: "the operator :=",
+    ast.Starred: "* unpacking",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.FunctionDef: "def",
+    ast.ClassDef: "class",
+    ast.AugAssign: "augmented assignment (+= and the like)",
+    ast.AnnAssign: "an annotation",
     ast.Expr: "a statement that is not an assignment (write name = expression)",
 }
 
-Number = Union[Value, float]
+Number = Value | float
 
 
 class FormulaError(ValueError):
@@ -86,7 +110,9 @@ def evaluate(formula: str, values: dict[str, float]) -> Evaluation:
     missing = [name for name in inputs_used if name not in values]
     if missing:
         needed = " ".join(f"{name}=NUMBER" for name in missing)
-        raise FormulaError(f"missing value for input{'s' if len(missing) > 1 else ''} {', '.join(missing)}: pass {needed}")
+        raise FormulaError(
+            f"missing value for input{'s' if len(missing) > 1 else ''} {', '.join(missing)}: pass {needed}"
+        )
 
     inputs = {name: Value(values[name], name) for name in inputs_used}
     named: dict[str, Value] = dict(inputs)
@@ -95,14 +121,16 @@ def evaluate(formula: str, values: dict[str, float]) -> Evaluation:
         result = _evaluate(expression, named, formula)
         where = f"{_position(formula, target)}: `{_snippet(formula, target)} = {_snippet(formula, expression)}`"
         if not isinstance(result, Value):
-            raise FormulaError(f"{where} names a plain number; write the number where it is used, or pass {target.id}={result:g} as an input")
+            raise FormulaError(
+                f"{where} names a plain number; write the number where it is used, or pass {target.id}={result:g} as an input"
+            )
         if result in known:
             raise FormulaError(f"{where} only gives a second name to {result.label!r}; use {result.label!r} directly")
         result.label = target.id
         named[target.id] = result
         known.add(result)
-    target = statements[-1][0].id
-    return Evaluation(named[target], target, inputs, named)
+    output = statements[-1][0].id
+    return Evaluation(named[output], output, inputs, named)
 
 
 def parse(formula: str) -> list[tuple[ast.Name, ast.expr]]:
@@ -115,7 +143,7 @@ def parse(formula: str) -> list[tuple[ast.Name, ast.expr]]:
             f"(it starts {formula[:30]!r})"
         )
     if not formula.strip():
-        raise FormulaError("the formula is empty; write assignments such as \"c = w*x; J = c**2\"")
+        raise FormulaError('the formula is empty; write assignments such as "c = w*x; J = c**2"')
     try:
         tree = ast.parse(formula, mode="exec")
     except SyntaxError as error:
@@ -128,7 +156,7 @@ def parse(formula: str) -> list[tuple[ast.Name, ast.expr]]:
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, too deeply nested
         raise FormulaError(f"cannot read the formula: {error}") from None
     if not tree.body:  # only comments
-        raise FormulaError("the formula has no assignments; write some, such as \"c = w*x; J = c**2\"")
+        raise FormulaError('the formula has no assignments; write some, such as "c = w*x; J = c**2"')
     _check(tree, formula)
     statements: list[tuple[ast.Name, ast.expr]] = []
     for statement in tree.body:
@@ -138,7 +166,9 @@ def parse(formula: str) -> list[tuple[ast.Name, ast.expr]]:
         if target.id in FUNCTIONS:
             raise FormulaError(f"{_position(formula, target)}: {target.id!r} is a function name; choose another name")
         if any(target.id == earlier.id for earlier, _ in statements):
-            raise FormulaError(f"{_position(formula, target)}: {target.id!r} is assigned twice; give each value its own name")
+            raise FormulaError(
+                f"{_position(formula, target)}: {target.id!r} is assigned twice; give each value its own name"
+            )
         statements.append((target, statement.value))
     return statements
 
@@ -158,12 +188,13 @@ def _check(tree: ast.Module, formula: str) -> None:
             problems.append((isinstance(node, ast.Expr), *position, order, node, problem))
     if problems:
         *_, node, problem = min(problems, key=lambda p: p[:4])
-        raise FormulaError(f"{_position(formula, node)}: {problem} is not allowed here: `{_snippet(formula, node)}`" + _ALLOWED)
+        raise FormulaError(
+            f"{_position(formula, node)}: {problem} is not allowed here: `{_snippet(formula, node)}`" + _ALLOWED
+        )
 
 
-_ALLOWED = (
-    "; a formula may use numbers, names, + - * / **, parentheses and the functions "
-    + " ".join(f"{name}()" for name in FUNCTIONS)
+_ALLOWED = "; a formula may use numbers, names, + - * / **, parentheses and the functions " + " ".join(
+    f"{name}()" for name in FUNCTIONS
 )
 
 
@@ -180,11 +211,15 @@ def _refusal(node: ast.AST, is_called: bool, formula: str) -> str:
     if isinstance(node, ast.BinOp):
         return "" if type(node.op) in _BINARY else _REFUSED_OPERATORS.get(type(node.op), "this operator")
     if isinstance(node, ast.UnaryOp):
-        return "" if isinstance(node.op, (ast.USub, ast.UAdd)) else _REFUSED_OPERATORS.get(type(node.op), "this operator")
+        return (
+            "" if isinstance(node.op, (ast.USub, ast.UAdd)) else _REFUSED_OPERATORS.get(type(node.op), "this operator")
+        )
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return {str: "text", bytes: "bytes", complex: "a complex number"}.get(type(value), f"the constant {value!r:.20}")
+            return {str: "text", bytes: "bytes", complex: "a complex number"}.get(
+                type(value), f"the constant {value!r:.20}"
+            )
         return ""
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS and not is_called and isinstance(node.ctx, ast.Load):  # (assigning: see parse)
@@ -200,7 +235,9 @@ def _refusal(node: ast.AST, is_called: bool, formula: str) -> str:
             return "keyword arguments"
         allowed = (1, 2) if name in NUMBER_PARAMETER else (1,)
         if len(node.args) not in allowed:
-            takes = f"x and an optional {NUMBER_PARAMETER[name]}" if name in NUMBER_PARAMETER else "exactly one argument"
+            takes = (
+                f"x and an optional {NUMBER_PARAMETER[name]}" if name in NUMBER_PARAMETER else "exactly one argument"
+            )
             return f"calling {name} with {len(node.args)} arguments ({name} takes {takes})"
         return ""
     return _REFUSED_KINDS.get(type(node), type(node).__name__)
@@ -244,8 +281,8 @@ def _evaluate(expression: ast.expr, named: dict[str, Value], formula: str) -> Nu
             stack.append((node, True))
             stack.extend((operand, False) for operand in reversed(operands))
             continue
-        arguments = results[len(results) - len(operands):]
-        del results[len(results) - len(operands):]
+        arguments = results[len(results) - len(operands) :]
+        del results[len(results) - len(operands) :]
         try:
             result = _apply(node, arguments, named)
         except (ValueError, ZeroDivisionError, OverflowError) as error:
@@ -263,7 +300,7 @@ def _apply(node: ast.expr, arguments: list[Number], named: dict[str, Value]) -> 
     """One step of the walk. Arithmetic on two plain numbers also goes through the engine (on
     constants), so that 1/0 or (-8)**(1/3) fail with the engine's message, not Python's."""
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # checked: an int or a float
     if isinstance(node, ast.Name):
         return named[node.id]
     if isinstance(node, ast.UnaryOp):
@@ -272,7 +309,7 @@ def _apply(node: ast.expr, arguments: list[Number], named: dict[str, Value]) -> 
     if isinstance(node, ast.BinOp):
         x, y = arguments
         numbers_only = not isinstance(x, Value) and not isinstance(y, Value)
-        if numbers_only:
+        if not isinstance(x, Value) and not isinstance(y, Value):
             x = Constant(x)
         result = _binary(_BINARY[type(node.op)], x, y)
         return result.data if numbers_only else result
@@ -280,7 +317,9 @@ def _apply(node: ast.expr, arguments: list[Number], named: dict[str, Value]) -> 
         name = node.func.id  # type: ignore[attr-defined]  # checked: a Name of FUNCTIONS
         x, *parameter = arguments
         if parameter and isinstance(parameter[0], Value):
-            raise ValueError(f"the {NUMBER_PARAMETER[name]} of {name} must be a number, not a value computed from inputs")
+            raise ValueError(
+                f"the {NUMBER_PARAMETER[name]} of {name} must be a number, not a value computed from inputs"
+            )
         if isinstance(x, Value):
             return FUNCTIONS[name](x, *parameter)
         return FUNCTIONS[name](Constant(x), *parameter).data
@@ -288,22 +327,26 @@ def _apply(node: ast.expr, arguments: list[Number], named: dict[str, Value]) -> 
 
 
 def _binary(op: str, x: Number, y: Number) -> Value:
+    """`x op y` where at least one of the two is a Value, so the result is one."""
     if op == "+":
-        return x + y
-    if op == "-":
-        return x - y
-    if op == "*":
-        return x * y
-    if op == "/":
-        return x / y
-    return x**y
+        result = x + y
+    elif op == "-":
+        result = x - y
+    elif op == "*":
+        result = x * y
+    elif op == "/":
+        result = x / y
+    else:
+        result = x**y
+    assert isinstance(result, Value)
+    return result
 
 
 # -- pointing at the offending part ------------------------------------------------------------
 
 
 def _position(formula: str, node: ast.AST) -> str:
-    """"column 7" (or "line 2, column 7"), counted in characters from 1."""
+    """ "column 7" (or "line 2, column 7"), counted in characters from 1."""
     lines = formula.splitlines() or [""]
     line = getattr(node, "lineno", 1)
     text = lines[line - 1] if line <= len(lines) else ""

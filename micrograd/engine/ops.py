@@ -24,7 +24,8 @@ then applies it to arrays element by element without any edit there.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 _INF = math.inf
 
@@ -108,8 +109,17 @@ class Op:
     rest of the project (drawings, formulas, models) shows and names it."""
 
     __slots__ = (
-        "name", "arity", "forward", "derivatives", "constant_derivatives", "domain", "domain_rule",
-        "symbol", "parameter", "function", "activation",
+        "activation",
+        "arity",
+        "constant_derivatives",
+        "derivatives",
+        "domain",
+        "domain_rule",
+        "forward",
+        "function",
+        "name",
+        "parameter",
+        "symbol",
     )
 
     def __init__(
@@ -158,7 +168,7 @@ class Op:
 
 def _pow_domain(xp: Any, x: Any, y: Any) -> Any:
     # A negative base needs an integer power (else the result is complex); 0 needs a power >= 0.
-    return ((x > 0) | ((x < 0) & (xp.floor(y) == y)) | ((x == 0) & (y >= 0)))
+    return (x > 0) | ((x < 0) & (xp.floor(y) == y)) | ((x == 0) & (y >= 0))
 
 
 def _pow_exponent_derivative(xp: Any, out: Any, x: Any) -> Any:
@@ -354,7 +364,7 @@ def _check_registry(ops: dict[str, Op]) -> None:
     for op in ops.values():
         if op.function and op.arity != 1:
             raise ValueError(f"Op {op.name!r}: only a unary op can be called as a function in formulas")
-        if op.activation is not None and (op.arity != 1 or op.parameter is not None and op.parameter.default is None):
+        if op.activation is not None and (op.arity != 1 or (op.parameter is not None and op.parameter.default is None)):
             raise ValueError(f"Op {op.name!r}: an activation must be a unary op whose parameter (if any) has a default")
 
 

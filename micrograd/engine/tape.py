@@ -44,14 +44,15 @@ from __future__ import annotations
 import keyword
 import re
 import types
-from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, Union
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .graph import topological_order
-from .value import Constant, Value, domain_error
 from .names import node_names
 from .ops import FLOATS, OPS, Op
+from .value import Constant, Value, domain_error
 
 __all__ = [
     "EXACT_NUMPY",
@@ -134,7 +135,7 @@ def numpy_namespace(floats: Any) -> types.SimpleNamespace:
 #: too. Derived from FLOATS: a function added there reaches the tape with no edit here.
 NUMPY = numpy_namespace(FLOATS)
 
-Array = Union[float, np.ndarray]
+Array = float | np.ndarray
 
 
 class DataDependentGraphError(ValueError):
@@ -153,7 +154,7 @@ class Instruction(NamedTuple):
 
     op: Op
     out: int  # the slot the result goes to
-    operands: tuple[Union[int, Const], ...]  # one per operand of the op: a slot, or a folded constant
+    operands: tuple[int | Const, ...]  # one per operand of the op: a slot, or a folded constant
     arg: float | None  # the op's constant parameter (the 2 of x ** 2, leaky_relu's slope), else None
     varying: bool  # True when the result can differ between samples (it depends on an input)
 
@@ -249,7 +250,7 @@ class Tape:
         several outputs): `forward` then returns one column per output.
         """
         single = isinstance(output, Value)
-        outputs = [output] if single else _check_outputs(output)
+        outputs = [output] if isinstance(output, Value) else _check_outputs(output)
         inputs = _check_inputs(inputs)
         order = _merged_order(outputs)
         in_graph = set(order)
@@ -314,9 +315,10 @@ class Tape:
             if mine is None or theirs is None or _signature(mine) != _signature(theirs):
                 first = "(no instruction)" if mine is None else f"`{self.line(k)}`"
                 second = "(no instruction)" if theirs is None else f"`{other.line(k)}`"
+                op = (mine or theirs).op.name  # type: ignore[union-attr]  # one of the two exists
                 raise DataDependentGraphError(
                     f"the graph depends on the data: {what} differ at instruction {k + 1} "
-                    f"(op {(mine or theirs).op.name!r}): {first} versus {second}. A tape replays one "
+                    f"(op {op!r}): {first} versus {second}. A tape replays one "
                     "recorded graph for every sample, so it cannot follow a Python `if` on `.data` "
                     "or a constant computed from the data; use the scalar engine for this graph"
                 )
@@ -416,7 +418,7 @@ class Tape:
         names = self.identifiers if names is None else names
         ins = self.instructions[k]
         texts = [
-            names[o] if type(o) is int else (f"({_number(o.value)})" if o.value < 0 else _number(o.value))
+            names[o] if isinstance(o, int) else (f"({_number(o.value)})" if o.value < 0 else _number(o.value))
             for o in ins.operands
         ]
         x = texts[0]
@@ -425,7 +427,7 @@ class Tape:
             return f"{x} {name} {texts[1]}"
         if name == "pow":
             return f"{x} ** {texts[1]}"
-        if name == "**":
+        if name == "**" and ins.arg is not None:
             return f"{x} ** {_number(ins.arg)}"
         if name == "neg":
             return f"-{x}"
@@ -569,9 +571,9 @@ class Tape:
             i = int(np.argmax(bad))
             where = "at every sample, " if bad.all() else f"at sample {i}, "
 
-        def stand_in(o: Union[int, Const], v: Any) -> Value:
+        def stand_in(o: int | Const, v: Any) -> Value:
             v = np.ravel(v)
-            return Value(float(v[0] if v.size == 1 else v[i]), self.names[o] if type(o) is int else o.name)
+            return Value(float(v[0] if v.size == 1 else v[i]), self.names[o] if isinstance(o, int) else o.name)
 
         x_node = stand_in(ins.operands[0], x)
         y_node = stand_in(ins.operands[1], y) if len(ins.operands) == 2 else None
@@ -594,15 +596,15 @@ def _slots_and_constants(ins: Instruction) -> tuple[tuple[int, Any], tuple[int, 
     """((x slot, x constant), (y slot, y constant)): a slot of -1 means "use the constant"; for a
     unary op, y is its `arg`."""
 
-    def one(o: Union[int, Const]) -> tuple[int, Any]:
-        return (o, None) if type(o) is int else (-1, o.value)
+    def one(o: int | Const) -> tuple[int, Any]:
+        return (o, None) if isinstance(o, int) else (-1, o.value)
 
     return one(ins.operands[0]), (one(ins.operands[1]) if len(ins.operands) == 2 else (-1, ins.arg))
 
 
 def _operand_values(ins: Instruction, value_of: Callable[[int], Any]) -> tuple[Any, Any]:
     """(x, y) as an op's functions take them: y is the second operand, or the op's `arg`."""
-    x, *rest = (value_of(o) if type(o) is int else o.value for o in ins.operands)
+    x, *rest = (value_of(o) if isinstance(o, int) else o.value for o in ins.operands)
     return x, (rest[0] if rest else ins.arg)
 
 
@@ -703,8 +705,10 @@ class _Schedule:
         self.inputs = np.array([tape.slot_of[x] for x in tape.inputs], dtype=int)
         self.input_ranks = self._ranks(list(self.inputs))
         self.shared_read = np.array(
-            sorted({o for ins in instructions if ins.varying for o in ins.operands if type(o) is int and not varying[o]}
-                   | {s for s in tape._output_slots if not varying[s]}),
+            sorted(
+                {o for ins in instructions if ins.varying for o in ins.operands if type(o) is int and not varying[o]}
+                | {s for s in tape._output_slots if not varying[s]}
+            ),
             dtype=int,
         )
         self.shared_with_terms = [s for s in range(len(tape.nodes)) if not varying[s] and self.term_order[s]]
@@ -728,6 +732,7 @@ class _Schedule:
             return np.array([[o.value] for o in operands]), False  # type: ignore[union-attr]
 
         x, x_is_slot = source(0)
+        y: np.ndarray | None
         if op.arity == 2:
             y, y_is_slot = source(1)
         else:
@@ -851,7 +856,7 @@ def _check_outputs(output: Any) -> list[Value]:
 
 
 def _check_inputs(inputs: Any) -> list[Value]:
-    if isinstance(inputs, Value) or isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+    if isinstance(inputs, (Value, str, bytes)) or not isinstance(inputs, Sequence):
         raise TypeError(f"Tape.record: inputs must be a list of leaf Values, got {inputs!r:.60}")
     seen: set[Value] = set()
     for i, node in enumerate(inputs):
@@ -883,4 +888,4 @@ def _identifiers(names: Sequence[str]) -> list[str]:
 
 
 def _signature(ins: Instruction) -> tuple:
-    return (ins.op.name, ins.out, tuple(o if type(o) is int else o.value for o in ins.operands), ins.arg)
+    return (ins.op.name, ins.out, tuple(o if isinstance(o, int) else o.value for o in ins.operands), ins.arg)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from .graph import DERIVATIVES, chain_rule, topological_order
 from .ops import FLOATS, OPS, Op
@@ -47,7 +48,7 @@ class scope:
     (A class rather than a generator: every neuron enters one on every call.)
     """
 
-    __slots__ = ("name", "_previous")
+    __slots__ = ("_previous", "name")
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
@@ -75,9 +76,7 @@ def _to_float(data: Any) -> float:
             raise OverflowError(
                 f"Value needs a number that fits in a float (|x| < 1.8e308), got a larger {type(data).__name__}"
             ) from None
-    raise TypeError(
-        f"Value needs a real number (int or float), got {type(data).__name__}: {data!r:.60}"
-    )
+    raise TypeError(f"Value needs a real number (int or float), got {type(data).__name__}: {data!r:.60}")
 
 
 def _name(node: Value) -> str:
@@ -93,7 +92,7 @@ class Value:
     # chain rule needs in slots of its own. Operands sit in two slots (no tuple: one object per
     # node, not two). The rarely set `label`, `scope` and `arg` share one slot, `_meta`: it holds
     # the scope name alone (a str) for nearly every node, or a (label, scope, arg) tuple.
-    __slots__ = ("data", "grad", "op", "_x", "_y", "_meta", "_mark")
+    __slots__ = ("_mark", "_meta", "_x", "_y", "data", "grad", "op")
     __array_ufunc__ = None  # makes NumPy scalars defer to Value's reflected operators
 
     data: float
@@ -149,7 +148,7 @@ class Value:
         """The constant parameter of an op that has one (`x ** n`, `leaky_relu`, `elu`: see
         `Op.parameter` in micrograd.engine.ops); None for other ops."""
         meta = self._meta
-        return None if type(meta) is str else meta[2]
+        return None if isinstance(meta, str) else meta[2]
 
     def _set_meta(self, label: str, scope: str, arg: float | None) -> None:
         if type(label) is not str:
@@ -181,48 +180,45 @@ class Value:
         return _node(out, self, other, op.name, arg)
 
     def __add__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = _operand(other)
-            if other is None:
-                return NotImplemented
-        out = self.data + other.data
-        return _node(out, self, other, "+", None) if _grad_enabled else _node(out, None, None, "", None)
+        operand = other if isinstance(other, Value) else _operand(other)
+        if operand is None:
+            return NotImplemented
+        out = self.data + operand.data
+        return _node(out, self, operand, "+", None) if _grad_enabled else _node(out, None, None, "", None)
 
     def __radd__(self, other: float) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other.__add__(self)
+        operand = _operand(other)
+        return NotImplemented if operand is None else operand.__add__(self)
 
     def __sub__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = _operand(other)
-            if other is None:
-                return NotImplemented
-        out = self.data - other.data
-        return _node(out, self, other, "-", None) if _grad_enabled else _node(out, None, None, "", None)
+        operand = other if isinstance(other, Value) else _operand(other)
+        if operand is None:
+            return NotImplemented
+        out = self.data - operand.data
+        return _node(out, self, operand, "-", None) if _grad_enabled else _node(out, None, None, "", None)
 
     def __rsub__(self, other: float) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other.__sub__(self)
+        operand = _operand(other)
+        return NotImplemented if operand is None else operand.__sub__(self)
 
     def __mul__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = _operand(other)
-            if other is None:
-                return NotImplemented
-        out = self.data * other.data
-        return _node(out, self, other, "*", None) if _grad_enabled else _node(out, None, None, "", None)
+        operand = other if isinstance(other, Value) else _operand(other)
+        if operand is None:
+            return NotImplemented
+        out = self.data * operand.data
+        return _node(out, self, operand, "*", None) if _grad_enabled else _node(out, None, None, "", None)
 
     def __rmul__(self, other: float) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other.__mul__(self)
+        operand = _operand(other)
+        return NotImplemented if operand is None else operand.__mul__(self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else self._apply(_DIV, other)
+        operand = _operand(other)
+        return NotImplemented if operand is None else self._apply(_DIV, operand)
 
     def __rtruediv__(self, other: float) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other._apply(_DIV, self)
+        operand = _operand(other)
+        return NotImplemented if operand is None else operand._apply(_DIV, self)
 
     def __pow__(self, exponent: Value | float) -> Value:
         if isinstance(exponent, Value):
@@ -444,7 +440,7 @@ def _format_number(x: float) -> str:
 def domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> Exception:
     """The error for `op` applied outside its domain, naming the op, the values and their labels
     (the tape raises the same one, for the first failing sample)."""
-    if op.name == "/":
+    if op.name == "/" and other is not None:
         return ZeroDivisionError(
             f"division by zero in a / b: a = {x.data!r}{_name(x)}, b = {other.data!r}{_name(other)}"
         )
