@@ -180,33 +180,39 @@ class Value:
         return _node(out, self, other, op.name, arg)
 
     def __add__(self, other: Value | float) -> Value:
-        operand = other if isinstance(other, Value) else _operand(other)
-        if operand is None:
-            return NotImplemented
-        out = self.data + operand.data
-        return _node(out, self, operand, "+", None) if _grad_enabled else _node(out, None, None, "", None)
+        if not isinstance(other, Value):
+            operand = _operand(other)
+            if operand is None:
+                return NotImplemented
+            other = operand
+        out = self.data + other.data
+        return _node(out, self, other, "+", None) if _grad_enabled else _node(out, None, None, "", None)
 
     def __radd__(self, other: float) -> Value:
         operand = _operand(other)
         return NotImplemented if operand is None else operand.__add__(self)
 
     def __sub__(self, other: Value | float) -> Value:
-        operand = other if isinstance(other, Value) else _operand(other)
-        if operand is None:
-            return NotImplemented
-        out = self.data - operand.data
-        return _node(out, self, operand, "-", None) if _grad_enabled else _node(out, None, None, "", None)
+        if not isinstance(other, Value):
+            operand = _operand(other)
+            if operand is None:
+                return NotImplemented
+            other = operand
+        out = self.data - other.data
+        return _node(out, self, other, "-", None) if _grad_enabled else _node(out, None, None, "", None)
 
     def __rsub__(self, other: float) -> Value:
         operand = _operand(other)
         return NotImplemented if operand is None else operand.__sub__(self)
 
     def __mul__(self, other: Value | float) -> Value:
-        operand = other if isinstance(other, Value) else _operand(other)
-        if operand is None:
-            return NotImplemented
-        out = self.data * operand.data
-        return _node(out, self, operand, "*", None) if _grad_enabled else _node(out, None, None, "", None)
+        if not isinstance(other, Value):
+            operand = _operand(other)
+            if operand is None:
+                return NotImplemented
+            other = operand
+        out = self.data * other.data
+        return _node(out, self, other, "*", None) if _grad_enabled else _node(out, None, None, "", None)
 
     def __rmul__(self, other: float) -> Value:
         operand = _operand(other)
