@@ -21,13 +21,13 @@ from ..training import loop
 from ..training.callbacks import Callback, History
 from ..training.losses import Loss, as_loss
 from ..training.loop import TrainingDivergedError
-from .model_file import save_model
 from ..training.metrics import get_metric, metric_name
 from ..training.optim import get_optimizer
 from .dense import DENSE_ACTIVATIONS, Dense
 from .dropout import Dropout
 from .layers import SequentialLayer, layer_type_names
 from .mlp import Module, Seed, rng_from_seed
+from .model_file import save_model
 
 ArrayLike = Union[np.ndarray, Sequence]
 
@@ -49,7 +49,7 @@ class Sequential(Module):
         self.input_dim = None if input_dim is None else check_int("", "input_dim", input_dim)
         self._rng = rng_from_seed(seed)
         self.loss: Loss | None = None  # the loss and what it needs, set by compile
-        self.optimizer = None
+        self.optimizer: Any = None
         self.metrics: list = []
         self.stop_training = False  # a callback sets this to end `fit` after the current epoch
         for layer in layers:
@@ -120,7 +120,11 @@ class Sequential(Module):
     @property
     def output_activation(self) -> str | None:
         """The activation that makes the model's outputs (None: no layer has one, the outputs are the inputs')."""
-        return next((layer.activation for layer in reversed(self.layers) if layer.activation is not None), None)
+        last = self._last_activated_layer()
+        return last.activation if last is not None else None
+
+    def _last_activated_layer(self) -> SequentialLayer | None:
+        return next((layer for layer in reversed(self.layers) if layer.activation is not None), None)
 
     def require_built(self, what: str) -> None:
         """Raise a ValueError naming `what` unless the model has layers and knows its input size."""
@@ -279,10 +283,8 @@ class Sequential(Module):
 
     def _check_loss_fits_model(self) -> None:
         """A loss on probabilities needs a last layer that outputs probabilities (checked before training)."""
-        last = next((layer for layer in reversed(self.layers) if layer.activation is not None), None)
-        self.loss.check_model_output(
-            last.activation if last is not None else None, type(last).__name__ if last is not None else "Dense"
-        )
+        last = self._last_activated_layer()
+        self.loss.check_model_output(self.output_activation, type(last).__name__ if last is not None else "Dense")
 
     def _check_batch_size(self, batch_size: int | None) -> int | None:
         return None if batch_size is None else check_int("", "batch_size", batch_size)
@@ -357,11 +359,11 @@ class Sequential(Module):
 
         self.build(X.shape[1])
         use_tape = engine == "tape" or (engine == "auto" and self.tape_fits())
-        engine_ = loop.TapeEngine(self.record_tape(X), X) if use_tape else loop.ScalarEngine(self, X)
+        runner = loop.TapeEngine(self.record_tape(X), X) if use_tape else loop.ScalarEngine(self, X)
         order_rng = random.Random(seed if seed is not None else self._rng.getrandbits(64))  # drawn even unshuffled
         return loop.fit(
             self,
-            engine_,
+            runner,
             X,
             y,
             epochs=epochs,

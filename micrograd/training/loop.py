@@ -22,7 +22,6 @@ import numpy as np
 
 from ..engine import Parameter, Value, no_grad
 from .callbacks import Callback, History
-from .losses import Loss
 from .metrics import metric_name
 
 
@@ -46,13 +45,15 @@ class TapeProgram(Protocol):
 class TrainableModel(Protocol):
     """What the loop needs of a model (`Sequential` provides it)."""
 
-    loss: Loss
+    loss: Any  # a `Loss`: the model is compiled
     optimizer: Any
     metrics: list
     stop_training: bool
-    output_size: int
-    output_activation: str | None
 
+    @property
+    def output_size(self) -> int: ...
+    @property
+    def output_activation(self) -> str | None: ...
     def parameters(self) -> list[Parameter]: ...
     def get_weights(self) -> list[float]: ...
     def set_weights(self, weights: Sequence[float]) -> None: ...
@@ -68,7 +69,7 @@ class ScalarEngine:
 
     def __init__(self, model: TrainableModel, X: np.ndarray) -> None:
         self.model, self.X = model, X
-        self._loss: Value | None = None
+        self._loss = Value(0.0)  # the batch's loss, made by `mean`
 
     def outputs(self, batch: list[int]) -> Iterator[list[Value]]:
         for i in batch:  # one sample's graph at a time, so a NaN stops before the next is built
