@@ -20,7 +20,7 @@ from .engine import (
     topological_order,
 )
 from .nn import Dense, Dropout, Sequential, load_model, manual_seed
-from .nn.sequential import TrainingDivergedError
+from .training.loop import TrainingDivergedError
 
 __all__ = [
     "Constant",

@@ -208,14 +208,10 @@ def test_bad_seed(seed: object, message: str) -> None:
     [
         (lambda: MLP(0, [4]), "nin must be a positive int, got 0"),
         (lambda: MLP(-1, [4]), "nin must be a positive int, got -1"),
-        (lambda: MLP(2.5, [4]), "nin must be a positive int, got 2.5"),
-        (lambda: MLP(True, [4]), "nin must be a positive int, got True"),
         (lambda: MLP(3, [4, 0]), "nout must be a positive int, got 0"),
-        (lambda: MLP(3, [4, "2"]), "nout must be a positive int, got '2'"),
         (lambda: Layer(3, -2), "nout must be a positive int, got -2"),
         (lambda: Neuron(0), "nin must be a positive int, got 0"),
         (lambda: MLP(3, []), "nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1]); got []"),
-        (lambda: MLP(3, 4), "nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1]); got 4"),
     ],
 )
 def test_bad_sizes(make, message: str) -> None:

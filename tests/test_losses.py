@@ -13,6 +13,8 @@ from micrograd import Value, gradcheck, topological_order
 from micrograd.training.losses import (
     EPSILON,
     LOSSES,
+    Loss,
+    as_loss,
     binary_cross_entropy,
     categorical_cross_entropy,
     cross_entropy,
@@ -344,6 +346,53 @@ def test_keras_names():
     assert get_loss("MSE") is mse
     assert get_loss(mae) is mae
     assert set(LOSSES.values()) >= {mse, mae, huber, binary_cross_entropy, cross_entropy, hinge}
+
+
+def test_each_keras_loss_declares_its_target_and_the_outputs_it_reads():
+    """What fit checks (targets, last layer) comes from the loss's record, not from its name."""
+    cases = {
+        "mse": ("values", ()),
+        "huber": ("values", ()),
+        "binary_crossentropy": ("probabilities", ("sigmoid",)),
+        "categorical_crossentropy": ("distribution", ("softmax", "sigmoid")),
+        "kl_divergence": ("distribution", ("softmax", "sigmoid")),
+        "sparse_categorical_crossentropy": ("index", ()),
+        "multiclass_hinge": ("index", ()),
+        "hinge": ("labels_pm1", ()),
+    }
+    for name, (target, activations) in cases.items():
+        loss = as_loss(name)
+        assert (loss.name, loss.target, loss.activations) == (name, target, activations)
+        assert as_loss(get_loss(name)) is loss and as_loss(loss) is loss
+    assert as_loss("mean_squared_error").name == "mse"  # messages use the first Keras name
+
+
+def test_a_loss_record_calls_in_kerass_order_and_reads_softmax_outputs_as_probabilities():
+    p, q = [0.25, 0.75], [Value(0.5), Value(0.5)]
+    assert as_loss("kl_divergence").fn(q, p).data == kl_divergence(p, q).data  # Keras: (y_true, y_pred) -> (pred, target)
+    sparse = as_loss("sparse_categorical_crossentropy")
+    assert sparse.for_output("linear") is cross_entropy
+    probabilities = [Value(0.2), Value(0.8)]
+    assert sparse.for_output("softmax")(probabilities, 1).data == categorical_cross_entropy(probabilities, [0.0, 1.0]).data
+
+    def own(pred, target):
+        return mse(pred, target)
+
+    mine = as_loss(own)
+    assert (mine.name, mine.fn, mine.target, mine.activations) == ("own", own, "values", ())
+    with pytest.raises(ValueError, match="unknown target kind 'labels'"):
+        Loss("mine", own, target="labels")
+
+
+def test_a_loss_record_checks_targets_with_the_messages_of_fit():
+    with pytest.raises(ValueError, match=r"y\[1\] = \[0.5, 0.6\] must sum to 1 for categorical_crossentropy"):
+        as_loss("categorical_crossentropy").check_targets(np.array([[1.0, 0.0], [0.5, 0.6]]), 2)
+    with pytest.raises(ValueError, match="hinge needs labels -1 and 1"):
+        as_loss("hinge").check_targets(np.array([1.0, 0.0]), 1)
+    with pytest.raises(ValueError, match="needs activation 'sigmoid'; it has activation 'relu'"):
+        as_loss("binary_crossentropy").check_model_output("relu", "Dense")
+    y = as_loss("sparse_categorical_crossentropy").check_targets(np.array([[2.0], [0.0]]), 3)
+    assert y.shape == (2,) and as_loss("sparse_categorical_crossentropy").targets(y) == [2, 0]
 
 
 def test_unknown_loss_name_lists_the_names():

@@ -275,7 +275,7 @@ def test_get_optimizer_by_keras_name():
         (lambda: SGD(lr=0.1, nesterov=True), ValueError, "nesterov=True needs momentum > 0"),
         (lambda: SGD(lr=0.1, momentum=-0.5), ValueError, "SGD: momentum must be a finite number >= 0"),
         (lambda: Adam(betas=(1.0, 0.999)), ValueError, r"Adam: betas\[0\] must be in \[0, 1\)"),
-        (lambda: Adam(betas=0.9), ValueError, "Adam: betas must be a pair"),
+        (lambda: Adam(betas=0.9), TypeError, "Adam: betas must be a pair"),
         (lambda: AdamW(weight_decay=-1.0), ValueError, "AdamW: weight_decay must be"),
         (lambda: RMSprop(centered=1), TypeError, "RMSprop: centered must be True or False"),
         (lambda: SGD(lr=0.1).step(), RuntimeError, "SGD.step: no parameters yet.*bind"),

@@ -16,27 +16,14 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from ..checks import check_int, check_number, check_seed
+
 Seed = Union[int, np.random.Generator]
 
 
 def _rng(where: str, seed: Seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"{where}: seed must be an int >= 0 or a numpy Generator, got {seed!r:.60}")
-    return np.random.default_rng(int(seed))
-
-
-def _count(where: str, name: str, n: Any, minimum: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {n!r:.60}")
-    return int(n)
-
-
-def _non_negative(where: str, name: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not (0.0 <= x < math.inf):
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x!r:.60}")
-    return float(x)
+    seed = check_seed(where, seed, minimum=0, generator=np.random.Generator, generator_words="a numpy Generator")
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _class_sizes(n: int, classes: int) -> list[int]:
@@ -59,8 +46,8 @@ def make_xor(n: int = 4, noise: float = 0.0, seed: Seed = 0) -> tuple[np.ndarray
     Row i sits at corner i % 4, so n=4 with no noise is the truth table itself; a larger n
     repeats the corners, with Gaussian noise of standard deviation `noise` around each.
     """
-    n = _count("make_xor", "n", n, 4)
-    noise = _non_negative("make_xor", "noise", noise)
+    n = check_int("make_xor", "n", n, 4)
+    noise = check_number("make_xor", "noise", noise, 0.0)
     rng = _rng("make_xor", seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     labels = np.array([0, 1, 1, 0], dtype=np.int64)
@@ -77,8 +64,8 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: Seed = 0) -> tuple[np.nda
     Class 0: (cos t, sin t), centre (0, 0); class 1: (1 − cos t, 0.5 − sin t), centre (1, 0.5);
     t evenly spaced over [0, π]. Gaussian noise of standard deviation `noise` is then added.
     """
-    n = _count("make_moons", "n", n, 2)
-    noise = _non_negative("make_moons", "noise", noise)
+    n = check_int("make_moons", "n", n, 2)
+    noise = check_number("make_moons", "noise", noise, 0.0)
     rng = _rng("make_moons", seed)
     n_outer, n_inner = n // 2, n - n // 2
     t_outer = np.linspace(0.0, math.pi, n_outer)
@@ -100,10 +87,11 @@ def make_circles(
 
     Points are evenly spaced in angle on each circle; then Gaussian noise is added.
     """
-    n = _count("make_circles", "n", n, 2)
-    noise = _non_negative("make_circles", "noise", noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not (0.0 <= factor < 1.0):
-        raise ValueError(f"make_circles: factor must be in [0, 1) (the inner radius), got {factor!r:.60}")
+    n = check_int("make_circles", "n", n, 2)
+    noise = check_number("make_circles", "noise", noise, 0.0)
+    factor = check_number(
+        "make_circles", "factor", factor, 0.0, 1.0, high_open=True, wanted="in [0, 1) (the inner radius)"
+    )
     rng = _rng("make_circles", seed)
     n_outer, n_inner = n // 2, n - n // 2
     t_outer = np.linspace(0.0, 2.0 * math.pi, n_outer, endpoint=False)
@@ -126,11 +114,11 @@ def make_spirals(
     Arm k: radius r evenly spaced over [0, 1], angle 4·r + 2πk/classes (+ Gaussian noise of
     standard deviation `noise`, in radians, as in CS231n, which used 0.2), point r·(sin, cos).
     """
-    n = _count("make_spirals", "n", n, 1)
-    classes = _count("make_spirals", "classes", classes, 2)
+    n = check_int("make_spirals", "n", n, 1)
+    classes = check_int("make_spirals", "classes", classes, 2)
     if n < classes:
         raise ValueError(f"make_spirals: n = {n} is too small for {classes} classes (needs n >= classes)")
-    noise = _non_negative("make_spirals", "noise", noise)
+    noise = check_number("make_spirals", "noise", noise, 0.0)
     rng = _rng("make_spirals", seed)
     parts, labels = [], []
     for k, size in enumerate(_class_sizes(n, classes)):
@@ -154,11 +142,11 @@ def make_blobs(
     `centers` is a number of clusters (their centres drawn uniformly in [-10, 10]², as in
     scikit-learn) or the centres themselves, shape (classes, d).
     """
-    n = _count("make_blobs", "n", n, 1)
-    std = _non_negative("make_blobs", "std", std)
+    n = check_int("make_blobs", "n", n, 1)
+    std = check_number("make_blobs", "std", std, 0.0)
     rng = _rng("make_blobs", seed)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _count("make_blobs", "centers", centers, 1)
+        k = check_int("make_blobs", "centers", centers, 1)
         points = rng.uniform(-10.0, 10.0, size=(k, 2))
     else:
         try:
@@ -197,7 +185,7 @@ def train_test_split(
     if n < 2:
         raise ValueError(f"train_test_split: needs at least 2 rows to split, got {n}")
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise ValueError(f"train_test_split: test_size must be a fraction or a row count, got {test_size!r:.60}")
+        raise TypeError(f"train_test_split: test_size must be a fraction or a row count, got {test_size!r:.60}")
     if isinstance(test_size, numbers.Integral):
         n_test = int(test_size)
         if not 1 <= n_test <= n - 1:

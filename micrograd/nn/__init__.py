@@ -1,14 +1,23 @@
 """Models built from `Value`s: micrograd's `Neuron`, `Layer` and `MLP`, and the Keras-style
-`Sequential` of `Dense` and `Dropout` layers, which trains with `micrograd.training`."""
+`Sequential` of `Dense` and `Dropout` layers, which trains with `micrograd.training`.
+
+A layer of a `Sequential` is a `SequentialLayer` (`layers.py`, the contract and the registry of
+types); each type is one file (`dense.py`, `dropout.py`). `model_file.py` writes model files,
+`saving.py` reads them."""
 
 from ..engine import Parameter
+from .dense import DENSE_ACTIVATIONS, Dense
+from .dropout import Dropout
+from .layers import LAYER_TYPES, SequentialLayer
 from .mlp import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, manual_seed
 from .saving import load_model
-from .sequential import Dense, Dropout, Sequential
+from .sequential import Sequential
 
 __all__ = [
     "ACTIVATIONS",
+    "DENSE_ACTIVATIONS",
     "INITS",
+    "LAYER_TYPES",
     "MLP",
     "Dense",
     "Dropout",
@@ -17,6 +26,7 @@ __all__ = [
     "Neuron",
     "Parameter",
     "Sequential",
+    "SequentialLayer",
     "load_model",
     "manual_seed",
 ]

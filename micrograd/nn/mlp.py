@@ -11,6 +11,7 @@ import math
 import random
 from typing import Callable, Sequence, Union
 
+from ..checks import check_choice, check_int, check_seed
 from ..engine import Parameter, Value, apply_op, scope, weighted_sum
 from ..engine.ops import OPS
 
@@ -43,26 +44,17 @@ def manual_seed(seed: int) -> None:
     _default_rng.seed(seed)
 
 
-def _rng(seed: Seed) -> random.Random:
+def rng_from_seed(seed: Seed) -> random.Random:
+    """The generator a model draws from: the shared default for None, a `random.Random` as is."""
     if seed is None:
         return _default_rng
     if isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r:.60}")
-    return random.Random(seed)
+    return random.Random(check_seed("", seed))
 
 
 def _check_activation(name: str) -> Callable[[Value], Value]:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
-
-
-def _check_size(what: str, n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r:.60}")
-    return n
+    return ACTIVATIONS[check_choice("", "activation", name, ACTIVATIONS)]
 
 
 def _initial_weight(init: str, rng: random.Random, fan_in: int, fan_out: int) -> float:
@@ -103,11 +95,11 @@ class Neuron(Module):
         name: str = "N",
         fan_out: int = 1,
     ) -> None:
-        _check_size("nin", nin)
+        check_int("", "nin", nin)
         self.activation = activation
         self._activate = _check_activation(activation)
         self.name = name
-        rng = _rng(seed)
+        rng = rng_from_seed(seed)
         self.w = [Parameter(_initial_weight(init, rng, nin, fan_out), f"{name}.w{i}") for i in range(nin)]
         self.b = Parameter(0.0, f"{name}.b")
 
@@ -138,9 +130,9 @@ class Layer(Module):
         seed: Seed = None,
         name: str = "L",
     ) -> None:
-        _check_size("nin", nin)
-        _check_size("nout", nout)
-        rng = _rng(seed)
+        check_int("", "nin", nin)
+        check_int("", "nout", nout)
+        rng = rng_from_seed(seed)
         self.name = name
         self.neurons = [
             Neuron(nin, activation, init=init, seed=rng, name=f"{name}.N{i}", fan_out=nout)
@@ -182,12 +174,14 @@ class MLP(Module):
         init: str = "uniform",
         seed: Seed = None,
     ) -> None:
-        _check_size("nin", nin)
-        if not isinstance(nouts, collections.abc.Sequence) or isinstance(nouts, str) or not nouts:
-            raise ValueError(f"nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1]); got {nouts!r:.60}")
+        check_int("", "nin", nin)
+        is_list = isinstance(nouts, collections.abc.Sequence) and not isinstance(nouts, str)
+        if not is_list or not nouts:
+            message = f"nouts must list at least one layer size, e.g. MLP(3, [4, 4, 1]); got {nouts!r:.60}"
+            raise (ValueError if is_list else TypeError)(message)
         _check_activation(activation)
         _check_activation(output_activation)
-        rng = _rng(seed)
+        rng = rng_from_seed(seed)
         sizes = [nin, *nouts]
         self.layers = [
             Layer(
@@ -216,4 +210,4 @@ class MLP(Module):
         return f"MLP({shape}; {len(self.parameters())} parameters)"
 
 
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "Neuron", "manual_seed"]
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "Neuron", "manual_seed", "rng_from_seed"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..checks import check_bool, check_choice, check_int, check_number
+
 Logs = dict[str, float]
 
 
@@ -81,17 +83,17 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
         mode: str = "auto",
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r:.60}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not min_delta >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r:.60}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r:.60}")
+        patience = check_int("EarlyStopping", "patience", patience, 0)
+        min_delta = check_number("EarlyStopping", "min_delta", min_delta, 0.0)
+        check_bool("EarlyStopping", "restore_best_weights", restore_best_weights)
+        check_choice("EarlyStopping", "mode", mode, ("auto", "min", "max"), names=False)
+        if not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping: monitor must be a str such as 'val_loss', got {monitor!r:.60}")
         if mode == "auto":
             mode = "max" if monitor.removeprefix("val_") in ("accuracy", "acc") else "min"
         self.monitor = monitor
         self.patience = patience
-        self.min_delta = float(min_delta)
+        self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
         self.mode = mode
         self._reset()
@@ -141,7 +143,7 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule: Any) -> None:
         if not callable(getattr(schedule, "step", None)):
-            raise ValueError(f"LearningRateScheduler needs a schedule with a step() method, got {schedule!r:.60}")
+            raise TypeError(f"LearningRateScheduler needs a schedule with a step() method, got {schedule!r:.60}")
         self.schedule = schedule
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:

@@ -27,6 +27,8 @@ import math
 import numbers
 from typing import Any, Callable, Sequence, Union
 
+import numpy as np
+
 from ..engine import Constant, Value, scope
 
 Number = Union[int, float]
@@ -395,9 +397,167 @@ def get_loss(name_or_callable: str | Callable[..., Value]) -> Callable[..., Valu
     return LOSSES[key]
 
 
+# -- what a training loop needs to know about a loss ------------------------------------------------
+
+#: The kinds of target a loss takes, per sample.
+TARGETS = {
+    "index": "a class index, an int per sample",
+    "values": "one number per output",
+    "probabilities": "numbers in [0, 1], one per output",
+    "distribution": "numbers in [0, 1] summing to 1 (a one-hot row or a distribution)",
+    "labels_pm1": "labels -1 and 1, one per output",
+}
+
+
+class Loss:
+    """A per-sample loss with what `fit` must know to check data and models against it.
+
+    `fn(pred, target)` is the loss of one sample, Keras's argument order. `target` is the kind of
+    target it takes (one of `TARGETS`). `activations` lists the last-layer activations whose
+    outputs it reads as probabilities (empty: it reads any outputs). `on_softmax`, if given,
+    replaces `fn` when the last layer is a softmax: Keras reads those outputs as probabilities.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[..., Value],
+        target: str = "values",
+        activations: tuple[str, ...] = (),
+        on_softmax: Callable[..., Value] | None = None,
+    ) -> None:
+        if target not in TARGETS:
+            raise ValueError(f"Loss: unknown target kind {target!r:.60}; choose one of: {', '.join(TARGETS)}")
+        self.name = name
+        self.fn = fn
+        self.target = target
+        self.activations = tuple(activations)
+        self.on_softmax = on_softmax
+
+    def for_output(self, activation: str | None) -> Callable[..., Value]:
+        """The per-sample loss `(outputs, target)` for a model whose last activation is `activation`."""
+        return self.on_softmax if self.on_softmax is not None and activation == "softmax" else self.fn
+
+    def check_model_output(self, activation: str | None, layer_kind: str) -> None:
+        """A loss on probabilities needs a last layer that outputs them (checked before training)."""
+        if self.activations and activation not in self.activations:
+            got = f"activation {activation!r}" if activation is not None else f"no {layer_kind} layer"
+            raise ValueError(
+                f"{self.name} reads the model's outputs as probabilities, so the last {layer_kind} layer "
+                f"needs activation {' or '.join(map(repr, self.activations))}; it has {got}"
+            )
+
+    def check_targets(self, y: np.ndarray, units: int, what: str = "y") -> np.ndarray:
+        """`y` (finite, shape (n,) or (n, k)) checked against the outputs and this loss's target kind.
+
+        Returns it as (n,) for class indices or a single output, else (n, units).
+        """
+        n = y.shape[0]
+        if y.ndim == 2 and y.shape[1] == 1 and (units == 1 or self.target == "index"):
+            y = y[:, 0]  # Keras's column of targets
+        if self.target == "index":
+            if units < 2:
+                raise ValueError(f"{self.name} needs a last layer with one unit per class (2 or more), not {units}")
+            if y.ndim != 1:
+                raise ValueError(f"{self.name} takes class indices of shape ({n},), got {what} of shape {y.shape}")
+            bad = (y != np.round(y)) | (y < 0) | (y >= units)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(
+                    f"{what}[{i}] = {y[i]:g} is not a class of this model: {self.name} "
+                    f"needs class indices 0 .. {units - 1} (the last layer has {units} units)"
+                )
+            return y
+        if y.ndim == 1 and units != 1:
+            raise ValueError(f"the model has {units} outputs, so {what} needs shape ({n}, {units}), got {y.shape}")
+        if y.ndim == 2 and y.shape[1] != units:
+            raise ValueError(f"the model has {units} outputs, but {what} has {y.shape[1]} columns")
+        if self.target in ("probabilities", "distribution"):
+            bad = (y < 0) | (y > 1)
+            if bad.any():
+                i = int(np.argwhere(bad)[0][0])
+                raise ValueError(
+                    f"{what}[{i}] = {y[i].tolist()} is outside the classes: {self.name} needs targets in [0, 1] "
+                    "(class labels 0 and 1, one-hot rows or probabilities)"
+                )
+        if self.target == "distribution":
+            sums = y.reshape(n, -1).sum(axis=1)
+            bad = np.abs(sums - 1.0) > _SUM_TOLERANCE
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(
+                    f"{what}[{i}] = {y[i].tolist()} must sum to 1 for {self.name} (a one-hot row or a distribution)"
+                )
+        if self.target == "labels_pm1":
+            bad = (y != 1) & (y != -1)
+            if bad.any():
+                i = int(np.argwhere(bad)[0][0])
+                raise ValueError(
+                    f"{what}[{i}] = {y[i].tolist()} is not a class: {self.name} needs labels -1 and 1 "
+                    "(turn 0/1 labels into -1/1 with 2 * y - 1)"
+                )
+        return y
+
+    def targets(self, y: np.ndarray) -> list:
+        """The per-sample targets of checked `y` in the form `fn` takes: an int class, a number, or a list."""
+        if self.target == "index":
+            return [int(t) for t in y]
+        return y.tolist()
+
+    def __repr__(self) -> str:
+        return f"Loss({self.name!r}, target={self.target!r})"
+
+
+def _kl_divergence_pred_first(pred: Scalars, target: Scalars) -> Value:
+    """`kl_divergence` in Keras's order: Keras's kl_divergence(y_true, y_pred) is KL(y_true ‖ y_pred)."""
+    return kl_divergence(target, pred)
+
+
+def _sparse_categorical_on_probabilities(probabilities: Sequence[Value], target: int) -> Value:
+    """−log p[target] on a softmax layer's outputs: the categorical cross-entropy of a one-hot target."""
+    return categorical_cross_entropy(probabilities, [1.0 if j == target else 0.0 for j in range(len(probabilities))])
+
+
+def _name_of(fn: Callable[..., Value]) -> str:
+    """The first Keras name of one of LOSSES' functions (what messages call it), else its own name."""
+    return next((key for key, known in LOSSES.items() if known is fn), getattr(fn, "__name__", repr(fn)))
+
+
+# What each of LOSSES' functions needs (a loss of your own takes one number per output).
+_KNOWN: dict[Callable[..., Value], Loss] = {
+    mse: Loss(_name_of(mse), mse),
+    mae: Loss(_name_of(mae), mae),
+    huber: Loss(_name_of(huber), huber),
+    binary_cross_entropy: Loss(_name_of(binary_cross_entropy), binary_cross_entropy, "probabilities", ("sigmoid",)),
+    categorical_cross_entropy: Loss(
+        _name_of(categorical_cross_entropy), categorical_cross_entropy, "distribution", ("softmax", "sigmoid")
+    ),
+    kl_divergence: Loss(_name_of(kl_divergence), _kl_divergence_pred_first, "distribution", ("softmax", "sigmoid")),
+    cross_entropy: Loss(
+        _name_of(cross_entropy), cross_entropy, "index", on_softmax=_sparse_categorical_on_probabilities
+    ),
+    multiclass_hinge: Loss(_name_of(multiclass_hinge), multiclass_hinge, "index"),
+    hinge: Loss(_name_of(hinge), hinge, "labels_pm1"),
+}
+
+
+def as_loss(loss: Loss | str | Callable[..., Value]) -> Loss:
+    """The `Loss` record for a Keras name, one of this module's loss functions, or any callable.
+
+    A callable of your own takes one number per output and is called as `fn(pred, target)`.
+    """
+    if isinstance(loss, Loss):
+        return loss
+    fn = get_loss(loss)
+    return _KNOWN.get(fn) or Loss(_name_of(fn), fn)
+
+
 __all__ = [
     "EPSILON",
     "LOSSES",
+    "TARGETS",
+    "Loss",
+    "as_loss",
     "binary_cross_entropy",
     "categorical_cross_entropy",
     "cross_entropy",

@@ -17,46 +17,25 @@ InverseTimeDecay (the step, exponential and 1/t decays of CS231n's notes).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Iterable
 
+from ..checks import check_bool, check_int, check_number
 from ..engine import Value
 
 # -- checking hyperparameters ---------------------------------------------------------------------
 
 
-def _real(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}: {value!r:.60}")
-    return float(value)
-
-
 def _at_least(owner: str, name: str, value: Any, low: float) -> float:
-    x = _real(owner, name, value)
-    if not (low <= x < math.inf):
-        raise ValueError(f"{owner}: {name} must be a finite number >= {low:g}, got {value!r}")
-    return x
+    return check_number(owner, name, value, low)
 
 
 def _positive(owner: str, name: str, value: Any) -> float:
-    x = _real(owner, name, value)
-    if not (0.0 < x < math.inf):
-        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}")
-    return x
+    return check_number(owner, name, value, 0.0, low_open=True)
 
 
 def _fraction(owner: str, name: str, value: Any) -> float:
     """A decay factor in [0, 1), such as a beta."""
-    x = _real(owner, name, value)
-    if not (0.0 <= x < 1.0):
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-    return x
-
-
-def _flag(owner: str, name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r:.60}")
-    return value
+    return check_number(owner, name, value, 0.0, 1.0, high_open=True, wanted="in [0, 1)")
 
 
 # -- the base class -------------------------------------------------------------------------------
@@ -182,7 +161,7 @@ class SGD(Optimizer):
         self.momentum = _at_least("SGD", "momentum", momentum, 0.0)
         self.dampening = _at_least("SGD", "dampening", dampening, 0.0)
         self.weight_decay = _at_least("SGD", "weight_decay", weight_decay, 0.0)
-        self.nesterov = _flag("SGD", "nesterov", nesterov)
+        self.nesterov = check_bool("SGD", "nesterov", nesterov)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
         super().__init__(params, lr)
@@ -270,7 +249,7 @@ class RMSprop(Optimizer):
         self.eps = _at_least("RMSprop", "eps", eps, 0.0)
         self.weight_decay = _at_least("RMSprop", "weight_decay", weight_decay, 0.0)
         self.momentum = _at_least("RMSprop", "momentum", momentum, 0.0)
-        self.centered = _flag("RMSprop", "centered", centered)
+        self.centered = check_bool("RMSprop", "centered", centered)
         super().__init__(params, lr)
 
     def _reset_state(self, n: int) -> None:
@@ -320,12 +299,14 @@ class Adam(Optimizer):
         amsgrad: bool = False,
     ) -> None:
         name = type(self).__name__
-        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__"):
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r:.60}")
+        if len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r:.60}")
         self.betas = (_fraction(name, "betas[0]", betas[0]), _fraction(name, "betas[1]", betas[1]))
         self.eps = _at_least(name, "eps", eps, 0.0)
         self.weight_decay = _at_least(name, "weight_decay", weight_decay, 0.0)
-        self.amsgrad = _flag(name, "amsgrad", amsgrad)
+        self.amsgrad = check_bool(name, "amsgrad", amsgrad)
         super().__init__(params, lr)
 
     def _reset_state(self, n: int) -> None:
@@ -432,9 +413,7 @@ class StepDecay(LRSchedule):
     """lr_t = lr_0 · gamma^⌊t / step_size⌋: cut the rate by `gamma` every `step_size` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
-            raise ValueError(f"StepDecay: step_size must be a positive int, got {step_size!r:.60}")
-        self.step_size = int(step_size)
+        self.step_size = check_int("StepDecay", "step_size", step_size)
         self.gamma = _positive("StepDecay", "gamma", gamma)
         super().__init__(optimizer)
 

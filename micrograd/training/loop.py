@@ -1,0 +1,276 @@
+"""The training loop of the course slides, apart from any model class.
+
+    for each epoch, for each batch: forward, loss = mean of the per-sample losses, backward, step
+
+`fit` runs it on a model it knows only through `TrainableModel` (what `Sequential` provides), so
+this module imports nothing of `micrograd.nn`. Every batch goes through ONE guarded step
+(`train_step`) on one of two engines:
+- `ScalarEngine`: one graph of Values per sample, as the slides draw it;
+- `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`) and run on the whole
+  batch with NumPy; each sample's loss is still built by the scalar engine from the outputs.
+The step stops with `TrainingDivergedError` the moment an output, the loss or a weight is NaN or
+infinite, and then leaves the weights as they were before that step.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Callable, Iterator, Protocol, Sequence
+
+import numpy as np
+
+from ..engine import Parameter, Value, no_grad
+from .callbacks import Callback, History
+from .metrics import metric_name
+
+
+class TrainingDivergedError(ValueError):
+    """The loss or the weights became NaN or infinite during `fit`: the learning rate is too large."""
+
+
+class TapeProgram(Protocol):
+    """A model recorded on a tape, as the model's `record_tape` returns it."""
+
+    def forward(self, rows: np.ndarray, training: bool) -> np.ndarray:
+        """The outputs before the per-sample part, shape (samples, outputs)."""
+
+    def after_tape(self, head: list[Value]) -> list[Value]:
+        """One sample's outputs from its row of the tape's outputs."""
+
+    def backward(self, grad_output: np.ndarray) -> None:
+        """Add d(loss)/d(parameter) into each parameter's grad, from d(loss)/d(each output)."""
+
+
+class TrainableModel(Protocol):
+    """What the loop needs of a model (`Sequential` provides it)."""
+
+    loss: Any  # a `Loss`: the model is compiled
+    optimizer: Any
+    metrics: list
+    stop_training: bool
+
+    @property
+    def output_size(self) -> int: ...
+    @property
+    def output_activation(self) -> str | None: ...
+    def parameters(self) -> list[Parameter]: ...
+    def get_weights(self) -> list[float]: ...
+    def set_weights(self, weights: Sequence[float]) -> None: ...
+    def forward(self, x: Sequence[float], training: bool) -> list[Value]: ...
+    def predict_checked(self, X: np.ndarray) -> np.ndarray: ...
+
+
+# -- the two engines ------------------------------------------------------------------------------
+
+
+class ScalarEngine:
+    """One graph of Values per sample; the batch's loss is the Value ((l0 + l1) + ...) / n."""
+
+    def __init__(self, model: TrainableModel, X: np.ndarray) -> None:
+        self.model, self.X = model, X
+        self._loss = Value(0.0)  # the batch's loss, made by `mean`
+
+    def outputs(self, batch: list[int]) -> Iterator[list[Value]]:
+        for i in batch:  # one sample's graph at a time, so a NaN stops before the next is built
+            yield self.model.forward(self.X[i].tolist(), training=True)
+
+    def mean(self, losses: list[Value]) -> float:
+        total = losses[0]
+        for sample_loss in losses[1:]:
+            total = total + sample_loss
+        self._loss = total / len(losses)
+        return self._loss.data
+
+    def backward(self, losses: list[Value]) -> None:
+        self._loss.backward()
+
+
+class TapeEngine:
+    """The model on a tape, run on the whole batch; the same numbers as `ScalarEngine`.
+
+    Each sample's loss (and what the last layer runs after the tape, such as a softmax) is built in
+    the scalar engine on leaves holding the tape's outputs; its gradient with respect to those
+    outputs is fed back into the tape's backward pass.
+    """
+
+    def __init__(self, program: TapeProgram, X: np.ndarray) -> None:
+        self.program, self.X = program, X
+        self._heads: list[list[Value]] = []
+
+    def outputs(self, batch: list[int]) -> Iterator[list[Value]]:
+        scores = self.program.forward(self.X[batch], training=True)
+        self._heads = [[Value(v) for v in row] for row in scores.tolist()]
+        for head in self._heads:
+            yield self.program.after_tape(head)
+
+    def mean(self, losses: list[Value]) -> float:
+        total = losses[0].data
+        for sample_loss in losses[1:]:
+            total = total + sample_loss.data
+        return total / len(losses)  # as ScalarEngine's Value graph computes it
+
+    def backward(self, losses: list[Value]) -> None:
+        n = len(losses)
+        for sample_loss in losses:  # each sample's loss enters the mean with weight 1/n
+            (sample_loss / n).backward()
+        self.program.backward(np.array([[o.grad for o in head] for head in self._heads]))
+
+
+Engine = Any  # ScalarEngine | TapeEngine
+
+
+def sample_loss_fn(model: TrainableModel) -> Callable[[list[Value], Any], Value]:
+    """The loss of one sample, `loss(prediction, target)`: a single output is passed as a Value."""
+    fn = model.loss.for_output(model.output_activation)
+    return lambda out, target: fn(out[0] if len(out) == 1 else out, target)
+
+
+# -- one step -------------------------------------------------------------------------------------
+
+
+def train_step(
+    model: TrainableModel, engine: Engine, targets: list, batch: list[int], outputs: np.ndarray, start: int, where: str
+) -> float:
+    """One optimizer step on one batch; returns the batch's loss (the mean of its per-sample losses).
+
+    Writes each sample's outputs into `outputs[start + k]`. Raises `TrainingDivergedError` when an
+    output, the loss or a weight is not finite, with the weights as they were before this step.
+    """
+    sample_loss = sample_loss_fn(model)
+    losses = []
+    for k, (i, out) in enumerate(zip(batch, engine.outputs(batch))):
+        values = [o.data for o in out]
+        if not all(math.isfinite(v) for v in values):
+            raise diverged(model, where, f"the model's output is {values}")
+        outputs[start + k] = values
+        losses.append(sample_loss(out, targets[i]))
+    loss = engine.mean(losses)
+    if not math.isfinite(loss):
+        raise diverged(model, where, f"the loss is {loss}")
+    before = model.get_weights()
+    model.optimizer.zero_grad()
+    engine.backward(losses)
+    model.optimizer.step()
+    for p in model.parameters():
+        if not math.isfinite(p.data):
+            model.set_weights(before)
+            raise diverged(model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
+    return loss
+
+
+def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedError:
+    lr = getattr(model.optimizer, "lr", None)
+    advice = (
+        f"The learning rate {lr:g} is too large for this problem: try a smaller one, e.g. {lr / 10:g}"
+        if isinstance(lr, (int, float)) and lr > 0
+        else "Try a smaller learning rate"
+    )
+    return TrainingDivergedError(f"training diverged at {where}: {what} (\"Learning rate: NaN!\"). {advice}.")
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+
+def evaluate(model: TrainableModel, X: np.ndarray, y: np.ndarray, predictions: np.ndarray | None = None) -> list[float]:
+    """[loss, metric, ...] on checked data, without dropout and without building a graph."""
+    targets = model.loss.targets(y)
+    if predictions is None:
+        predictions = model.predict_checked(X)
+    sample_loss = sample_loss_fn(model)
+    with no_grad():
+        losses = [sample_loss([Value(v) for v in row], t).data for row, t in zip(predictions.tolist(), targets)]
+    return [math.fsum(losses) / len(losses), *(float(m(y, predictions)) for m in model.metrics)]
+
+
+# -- the loop -------------------------------------------------------------------------------------
+
+
+def fit(
+    model: TrainableModel,
+    engine: Engine,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    shuffle_rng: random.Random | None,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    callbacks: Sequence[Callback],
+    verbose: int,
+) -> History:
+    """Train `model` on checked data (see `Sequential.fit`, which checks every argument); returns the History.
+
+    `engine` runs the model on the training data `X` (a `ScalarEngine` or a `TapeEngine` over `X`);
+    `shuffle_rng` shuffles the samples at each epoch (None: keep their order).
+    """
+    history = History()
+    callbacks = [history, *callbacks]
+    names = ["loss", *(metric_name(m) for m in model.metrics)]
+    log_names = names + ([f"val_{name}" for name in names] if validation_data is not None else [])
+    n = X.shape[0]
+    n_batches = math.ceil(n / batch_size)
+    params = {"epochs": epochs, "steps": n_batches, "batch_size": min(batch_size, n), "log_names": log_names}
+    for cb in callbacks:
+        cb.set_model(model)
+        cb.params = params
+    for cb in callbacks:  # EarlyStopping checks its monitor here, before any step
+        cb.on_train_begin()
+
+    targets = model.loss.targets(y)
+    model.stop_training = False
+    for epoch in range(epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch)
+        order = list(range(n))
+        if shuffle_rng is not None:
+            shuffle_rng.shuffle(order)
+        bar = progress_bar(verbose, n_batches, f"Epoch {epoch + 1}/{epochs}")
+        outputs = np.empty((n, model.output_size))
+        loss_sum = 0.0
+        try:
+            for b in range(n_batches):
+                batch = order[b * batch_size : (b + 1) * batch_size]
+                where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
+                batch_loss = train_step(model, engine, targets, batch, outputs, b * batch_size, where)
+                loss_sum += batch_loss * len(batch)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{loss_sum / min(n, (b + 1) * batch_size):.4f}", refresh=False)
+                    bar.update(1)
+                for cb in callbacks:
+                    cb.on_batch_end(b, {"loss": batch_loss, "size": len(batch)})
+            # Like Keras: the epoch's loss and metrics are averages over the epoch's batches,
+            # each sample's prediction made with the weights of the moment it was seen.
+            logs = {"loss": loss_sum / n}
+            y_seen = y[order]
+            for metric in model.metrics:
+                logs[metric_name(metric)] = float(metric(y_seen, outputs))
+            if validation_data is not None:
+                for name, value in zip(names, evaluate(model, *validation_data)):
+                    logs[f"val_{name}"] = value
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
+        finally:
+            if bar is not None:
+                bar.close()
+        if verbose == 2:
+            print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    for cb in callbacks:
+        cb.on_train_end()
+    return history
+
+
+def progress_bar(verbose: int, total: int, desc: str) -> Any:
+    """A tqdm bar (a widget in notebooks, text in terminals), or None when verbose != 1."""
+    if verbose != 1:
+        return None
+    from tqdm.auto import tqdm  # tqdm only when a bar is shown
+
+    return tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True)
+
+
+__all__ = ["ScalarEngine", "TapeEngine", "TrainableModel", "TrainingDivergedError", "evaluate", "fit", "train_step"]
