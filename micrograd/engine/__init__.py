@@ -16,6 +16,7 @@ from .value import (
     no_grad,
     scope,
     topological_order,
+    unary_op,
     weighted_sum,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "no_grad",
     "scope",
     "topological_order",
+    "unary_op",
     "weighted_sum",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .graph import DERIVATIVES, chain_rule, topological_order
@@ -343,13 +343,11 @@ class Value:
         return (_rebuild, (_flatten(self),))
 
 
-def apply_op(x: Value, name: str, arg: float | None = None) -> Value:
-    """The unary op `name` of `micrograd.engine.ops.OPS` on `x`, as its method computes it:
-    `apply_op(x, "leaky_relu", 0.1)` is `x.leaky_relu(0.1)`. A parameter left out takes the op's
-    default. For code that reaches ops by name (formulas, activations), so that a new op is usable
-    there without a method of its own."""
-    if not isinstance(x, Value):
-        raise TypeError(f"apply_op needs a Value, got {type(x).__name__}: {x!r:.60}")
+def unary_op(name: str, arg: float | None = None) -> Callable[[Value], Value]:
+    """The unary op `name` of `micrograd.engine.ops.OPS` as a function of one Value, its parameter
+    fixed (left out: the op's default): `unary_op("leaky_relu", 0.1)(x)` is `x.leaky_relu(0.1)`.
+    For code that reaches ops by name (activations, formulas), so that a new op is usable there
+    without a method of its own; the name and the parameter are checked once, here."""
     op = OPS.get(name)
     if op is None or op.arity != 1:
         unary = ", ".join(n for n, o in OPS.items() if o.arity == 1)
@@ -357,12 +355,20 @@ def apply_op(x: Value, name: str, arg: float | None = None) -> Value:
     if op.parameter is None:
         if arg is not None:
             raise TypeError(f"{name} takes no parameter, got {arg!r:.60}")
-        return x._apply(op)
+        return lambda x: x._apply(op)
     if arg is None:
         arg = op.parameter.default
         if arg is None:
             raise TypeError(f"{name} needs its {op.parameter.name}")
-    return x._apply(op, arg=_to_float(arg))
+    number = _to_float(arg)
+    return lambda x: x._apply(op, arg=number)
+
+
+def apply_op(x: Value, name: str, arg: float | None = None) -> Value:
+    """`unary_op(name, arg)` applied to `x`: `apply_op(x, "leaky_relu", 0.1)` is `x.leaky_relu(0.1)`."""
+    if not isinstance(x, Value):
+        raise TypeError(f"apply_op needs a Value, got {type(x).__name__}: {x!r:.60}")
+    return unary_op(name, arg)(x)
 
 
 class Parameter(Value):

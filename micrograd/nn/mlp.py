@@ -12,16 +12,11 @@ import random
 from typing import Callable, Sequence, Union
 
 from ..checks import check_choice, check_int, check_seed
-from ..engine import Parameter, Value, apply_op, scope, weighted_sum
+from ..engine import Parameter, Value, scope, unary_op, weighted_sum
 from ..engine.ops import OPS
 
 Number = Union[int, float]
 Seed = Union[int, random.Random, None]
-
-
-def _activation(name: str) -> Callable[[Value], Value]:
-    """The op `name` with its default parameter (leaky_relu's slope 0.01): one Value in, one out."""
-    return lambda v: apply_op(v, name)
 
 
 # The activations a neuron accepts by name: "linear" (the identity), then every op of
@@ -29,7 +24,7 @@ def _activation(name: str) -> Callable[[Value], Value]:
 _ACTIVATION_OPS = sorted((op for op in OPS.values() if op.activation is not None), key=lambda op: op.activation or 0)
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "linear": lambda v: v,
-    **{op.name: _activation(op.name) for op in _ACTIVATION_OPS},
+    **{op.name: unary_op(op.name) for op in _ACTIVATION_OPS},  # leaky_relu's slope: 0.01
 }
 
 INITS = ("uniform", "normal", "xavier", "he")
