@@ -27,6 +27,7 @@ class Dense(SequentialLayer):
     name_prefix = "L"  # "L1", "L2", ...: the labels of its parameters ("L1.N0.w2")
     CONFIG_KEYS = ("units", "activation", "init")
     WEIGHT_KEYS = ("w", "b")
+    activation: str  # always set: "linear", an activation of ACTIVATIONS, or "softmax"
 
     def __init__(
         self, units: int, activation: str = "linear", init: str = "uniform", input_dim: int | None = None
@@ -39,6 +40,11 @@ class Dense(SequentialLayer):
         self.input_dim = None if input_dim is None else check_int("", "input_dim", input_dim)
         self.name = ""
         self.layer: Layer | None = None  # the neurons, made by `build` once the input size is known
+
+    def _built(self) -> Layer:
+        if self.layer is None:
+            raise RuntimeError(f"{self!r} has no weights yet: the model builds it once its input size is known")
+        return self.layer
 
     def build(self, nin: int, rng: random.Random) -> None:
         neuron_activation = "linear" if self.activation == "softmax" else self.activation
@@ -55,7 +61,7 @@ class Dense(SequentialLayer):
         return self.layer.parameters() if self.layer is not None else []
 
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
-        return self.after_tape(self.layer(x))
+        return self.after_tape(self._built()(x))
 
     # A softmax subtracts the largest score, a number taken from the data: a softmax layer's graph
     # differs from sample to sample. As the last layer it runs per sample after the tape.
@@ -64,7 +70,7 @@ class Dense(SequentialLayer):
         return last or self.activation != "softmax"
 
     def record(self, x: list[Value], last: bool) -> tuple[list[Value], list[Value]]:
-        return (self.layer(x) if last else self(x)), []
+        return (self._built()(x) if last else self(x)), []
 
     def after_tape(self, outputs: list[Value]) -> list[Value]:
         if self.activation != "softmax":
@@ -90,8 +96,8 @@ class Dense(SequentialLayer):
     def weights_to_file(self) -> dict[str, Any]:
         """One row of weights per neuron, and the biases."""
         return {
-            "w": [[w.data for w in neuron.w] for neuron in self.layer.neurons],
-            "b": [neuron.b.data for neuron in self.layer.neurons],
+            "w": [[w.data for w in neuron.w] for neuron in self._built().neurons],
+            "b": [neuron.b.data for neuron in self._built().neurons],
         }
 
     def weights_from_file(self, entry: Any, nin: int, where: str) -> list[float]:

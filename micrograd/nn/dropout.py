@@ -46,8 +46,10 @@ class Dropout(SequentialLayer):
         generator. The scalar engine draws one sample's mask as it builds that sample's graph; the
         tape draws the batch's masks sample after sample: the same numbers either way.
         """
-        scale = 1.0 / (1.0 - self.rate)
-        return [0.0 if self.rng.random() < self.rate else scale for _ in range(n)]
+        if self.rng is None:
+            raise RuntimeError(f"{self!r} has no random generator yet: the model builds it")
+        scale, draw = 1.0 / (1.0 - self.rate), self.rng.random
+        return [0.0 if draw() < self.rate else scale for _ in range(n)]
 
     def record(self, x: list[Value], last: bool) -> tuple[list[Value], list[Value]]:
         """The mask becomes input leaves of the tape, drawn at every step by `feed`."""

@@ -78,7 +78,7 @@ class Sequential(Module):
         number = 1 + sum(type(other) is type(layer) for other in self.layers)
         layer.name = f"{layer.name_prefix}{number}"
         self.layers.append(layer)
-        if self.input_dim is not None:  # else `build` makes the weights once the input size is known
+        if self.input_dim is not None and size is not None:  # else `build` makes the weights later
             layer.build(size, self._rng)
 
     @property
@@ -93,11 +93,19 @@ class Sequential(Module):
                 raise ValueError(f"the model takes {self.input_dim} inputs, got {input_dim}")
             return
         self.input_dim = check_int("", "input_dim", input_dim)
-        sizes = self._output_sizes()
+        sizes = self._known_sizes()
         for layer, nin in zip(self.layers, sizes):
             layer.build(nin, self._rng)
         if self.optimizer is not None:
             self.optimizer.bind(self.parameters())
+
+    def _known_sizes(self) -> list[int]:
+        """`_output_sizes()` of a model whose input size is known: every size is a number."""
+        sizes = self._output_sizes()
+        known = [size for size in sizes if size is not None]
+        if len(known) != len(sizes):
+            raise ValueError("the model's sizes are unknown until its input size is (give input_dim=...)")
+        return known
 
     def _output_sizes(self) -> list[int | None]:
         """[input size, output size of layer 1, of layer 2, ...]; None where not yet known."""
@@ -191,7 +199,7 @@ class Sequential(Module):
     def summary(self, print_fn: Any = print) -> None:
         """Print a Keras-style table: each layer, its activation, output shape and parameter count."""
         self.require_built("summary")
-        sizes = self._output_sizes()
+        sizes = self._known_sizes()
         header = ("Layer (type)", "Activation", "Output Shape", "Param #")
         rows = []
         n_weights = n_biases = 0
@@ -279,12 +287,18 @@ class Sequential(Module):
             raise ValueError(f"{what} must have shape ({n},) or ({n}, outputs) to match X, got {y.shape}")
         if not np.all(np.isfinite(y)):
             raise ValueError(f"{what} holds a NaN or infinite value")
-        return self.loss.check_targets(y, self.output_size, what)
+        return self._compiled_loss("checking targets").check_targets(y, self.output_size, what)
+
+    def _compiled_loss(self, what: str) -> Loss:
+        if self.loss is None:
+            raise RuntimeError(f"compile the model before {what}: model.compile(loss=..., optimizer=...)")
+        return self.loss
 
     def _check_loss_fits_model(self) -> None:
         """A loss on probabilities needs a last layer that outputs probabilities (checked before training)."""
         last = self._last_activated_layer()
-        self.loss.check_model_output(self.output_activation, type(last).__name__ if last is not None else "Dense")
+        loss = self._compiled_loss("checking the loss")
+        loss.check_model_output(self.output_activation, type(last).__name__ if last is not None else "Dense")
 
     def _check_batch_size(self, batch_size: int | None) -> int | None:
         return None if batch_size is None else check_int("", "batch_size", batch_size)
@@ -389,8 +403,7 @@ class Sequential(Module):
         Keras's arguments: `batch_size` only splits the work into chunks (the figures are the same);
         `verbose` 1 shows a progress bar over the chunks (0, the default here, is silent).
         """
-        if self.loss is None:
-            raise RuntimeError("compile the model before evaluate: model.compile(loss=..., optimizer=...)")
+        self._compiled_loss("evaluate")
         batch_size = self._check_batch_size(batch_size)
         check_choice("", "verbose", verbose, _VERBOSE, notes=_VERBOSE)
         check_bool("", "return_dict", return_dict)

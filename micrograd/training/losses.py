@@ -312,10 +312,10 @@ def categorical_cross_entropy(pred: Scalars, one_hot: Scalars, from_logits: bool
     with scope(name):
         if from_logits:
             m, lse = _log_sum_exp(values)
-            log_q = [(v - m) - lse for v in values]
+            terms = [(y, (v - m) - lse) for v, y in zip(values, targets)]  # y log q for every class
         else:
-            log_q = [_clip_probability(v).log() if y > 0 else None for v, y in zip(values, targets)]
-        return -_sum([_weighted(y, lq) for y, lq in zip(targets, log_q) if y > 0])
+            terms = [(y, _clip_probability(v).log()) for v, y in zip(values, targets) if y > 0]
+        return -_sum([_weighted(y, log_q) for y, log_q in terms if y > 0])
 
 
 def kl_divergence(p_true: Scalars, q_pred: Scalars) -> Value:

@@ -66,7 +66,7 @@ METRICS: dict[str, Metric] = {
     "mean_absolute_error": mean_absolute_error,
 }
 
-_CANONICAL = {accuracy: "accuracy", mean_squared_error: "mse", mean_absolute_error: "mae"}
+_CANONICAL: dict[Metric, str] = {accuracy: "accuracy", mean_squared_error: "mse", mean_absolute_error: "mae"}
 
 
 def get_metric(name_or_fn: Union[str, Metric]) -> Metric:
@@ -80,7 +80,8 @@ def get_metric(name_or_fn: Union[str, Metric]) -> Metric:
 
 def metric_name(metric: Metric) -> str:
     """The key a metric is logged under in `History.history` ("accuracy", "mse", or the function's name)."""
-    return _CANONICAL.get(metric, getattr(metric, "__name__", type(metric).__name__))
+    canonical = _CANONICAL.get(metric)
+    return canonical if canonical is not None else str(getattr(metric, "__name__", type(metric).__name__))
 
 
 __all__ = ["METRICS", "accuracy", "get_metric", "mean_absolute_error", "mean_squared_error", "metric_name"]

@@ -17,7 +17,8 @@ InverseTimeDecay (the step, exponential and 1/t decays of CS231n's notes).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from ..checks import check_bool, check_int, check_number
 from ..engine import Value
@@ -41,6 +42,10 @@ def _fraction(owner: str, name: str, value: Any) -> float:
 # -- the base class -------------------------------------------------------------------------------
 
 
+#: Every optimizer by its Keras name ("sgd", "adam", ...), filled as the classes are defined.
+OPTIMIZERS: dict[str, Callable[[], Optimizer]] = {}
+
+
 class Optimizer:
     """Updates a list of parameters from their gradients: `step()`, then `zero_grad()`.
 
@@ -48,6 +53,15 @@ class Optimizer:
     `lr` is the current learning rate; set it to change the rate (schedules do).
     `steps` counts the updates made since the parameters were bound.
     """
+
+    #: The Keras name that `compile(optimizer="adam")` takes; a subclass with one is registered in
+    #: OPTIMIZERS when it is defined, so a new optimizer is one class in this file.
+    keras_name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "keras_name" in cls.__dict__:
+            OPTIMIZERS[cls.keras_name] = cls
 
     def __init__(self, params: Iterable[Value] | None, lr: float) -> None:
         self.lr = lr
@@ -146,6 +160,8 @@ class SGD(Optimizer):
     (torch.optim.SGD's rule. Its default lr is 1e-3; here it is Keras's 0.01.)
     """
 
+    keras_name = "sgd"
+
     HYPERPARAMETERS = ("momentum", "dampening", "weight_decay", "nesterov")
 
     def __init__(
@@ -190,6 +206,8 @@ class Adagrad(Optimizer):
         p = p − lr_t · g / (√s + eps),  lr_t = lr / (1 + (t − 1)·lr_decay)
     """
 
+    keras_name = "adagrad"
+
     HYPERPARAMETERS = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(
@@ -231,6 +249,8 @@ class RMSprop(Optimizer):
         d = √v + eps   (centered: √(v − ḡ²) + eps, with ḡ = alpha·ḡ + (1 − alpha)·g)
         p = p − lr·g/d   (momentum > 0: b = momentum·b + g/d, p = p − lr·b)
     """
+
+    keras_name = "rmsprop"
 
     HYPERPARAMETERS = ("alpha", "eps", "weight_decay", "momentum", "centered")
 
@@ -283,6 +303,8 @@ class Adam(Optimizer):
         m = beta1·m + (1 − beta1)·g;   v = beta2·v + (1 − beta2)·g²   (amsgrad: use max of all v)
         p = p − lr/(1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps)
     """
+
+    keras_name = "adam"
 
     HYPERPARAMETERS = ("betas", "eps", "weight_decay", "amsgrad")
 
@@ -337,6 +359,8 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): p shrinks by lr·weight_decay·p
     each step, outside the running averages, so decay is not rescaled by √v."""
 
+    keras_name = "adamw"
+
     _decoupled = True
 
     def __init__(
@@ -352,13 +376,6 @@ class AdamW(Adam):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "adagrad": Adagrad,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-    "adamw": AdamW,
-}
 
 
 def get_optimizer(name_or_obj: str | Optimizer) -> Optimizer:
