@@ -32,9 +32,7 @@ def peer_python() -> Path:
     if not python.exists():
         print("creating benchmarks/.venv-micrograd with micrograd==0.1.0 ...", flush=True)
         venv.create(PEER_VENV, with_pip=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "micrograd==0.1.0", "numpy"], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "micrograd==0.1.0", "numpy"], check=True)
     return python
 
 
@@ -44,7 +42,11 @@ def run(python: str, steps: int, extra_path: str | None) -> dict:
         env["PYTHONPATH"] = extra_path
     out = subprocess.run(
         [python, str(HERE / "moons_step.py"), str(steps)],
-        check=True, capture_output=True, text=True, env=env, cwd=HERE,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=HERE,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -79,8 +81,10 @@ def main() -> None:
         ("chain_backward_1e6", "s", "backward, 1,000,000-node chain"),
         ("bytes_per_node", "B", "memory per node"),
     ]
-    print(f"\nmachine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()},"
-          f" medians of {args.runs} runs x {args.steps} steps")
+    print(
+        f"\nmachine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()},"
+        f" medians of {args.runs} runs x {args.steps} steps"
+    )
     print(f"{'figure':42} {'micrograd 0.1.0':>16} {'micrograd-lab':>14} {'ratio':>8}")
     summary = {}
     for key, unit, title in keys:
@@ -94,8 +98,10 @@ def main() -> None:
     mem_theirs, mem_ours = summary["bytes_per_node"]
     print("\ntargets:")
     print(f"  step >= 10x faster (gc on): {theirs / ours:.1f}x  {'MET' if theirs / ours >= 10 else 'NOT MET'}")
-    print(f"  bytes per node <= half:     {mem_ours / mem_theirs:.2f} of micrograd's  "
-          f"{'MET' if mem_ours <= mem_theirs / 2 else 'NOT MET'}")
+    print(
+        f"  bytes per node <= half:     {mem_ours / mem_theirs:.2f} of micrograd's  "
+        f"{'MET' if mem_ours <= mem_theirs / 2 else 'NOT MET'}"
+    )
     chain = summary["chain_backward_1e6"][1]
     print(f"  1e6-node chain backward:    {fmt(chain, 's')}  {'MET' if not isinstance(chain, str) else 'NOT MET'}")
 

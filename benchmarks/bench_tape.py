@@ -24,8 +24,8 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -37,8 +37,8 @@ from bench_engine import PEER_VENV, run  # noqa: E402
 from moons_step import make_step, moons  # noqa: E402
 
 from micrograd import Value  # noqa: E402
-from micrograd.nn import MLP  # noqa: E402
 from micrograd.engine.tape import Tape  # noqa: E402
+from micrograd.nn import MLP  # noqa: E402
 
 ALPHA = 1e-4  # the L2 penalty's weight
 
@@ -191,9 +191,11 @@ def main() -> None:
         f"NumPy {np.__version__}; medians of {args.runs} x {args.steps} steps (scalar engine: "
         f"{args.runs} x {max(1, args.steps // 4)}, micrograd 0.1.0: {args.runs} processes x {args.peer_steps})"
     )
-    print(f"tape: {len(tape.instructions)} instructions "
-          f"({sum(i.varying for i in tape.instructions)} per sample, the rest shared), "
-          f"{len(tape.nodes)} slots; hand-written NumPy's loss and gradients agree with it to {worst:.1e} (of the largest)")
+    print(
+        f"tape: {len(tape.instructions)} instructions "
+        f"({sum(i.varying for i in tape.instructions)} per sample, the rest shared), "
+        f"{len(tape.nodes)} slots; hand-written NumPy's loss and gradients agree with it to {worst:.1e} (of the largest)"
+    )
     print(f"\n{'two-moons step (batch 100)':34} {'ms/step':>10} {'tape is':>14}")
     rows = [
         ("tape (micrograd.engine.tape)", tape_s),
@@ -205,18 +207,26 @@ def main() -> None:
         if seconds is None:
             print(f"{title:34} {peer_text:>10}")
             continue
-        ratio = "-" if seconds is tape_s else (
-            f"{seconds / tape_s:.0f}x faster" if seconds > tape_s else f"{tape_s / seconds:.1f}x slower"
+        ratio = (
+            "-"
+            if seconds is tape_s
+            else (f"{seconds / tape_s:.0f}x faster" if seconds > tape_s else f"{tape_s / seconds:.1f}x slower")
         )
         print(f"{title:34} {seconds * 1000:10.2f} {ratio:>14}")
-    print(f"\npeak memory per step: tape {tape_peak / 1e3:.0f} kB, scalar engine {scalar_peak / 1e6:.1f} MB "
-          f"({scalar_peak / tape_peak:.0f}x more)")
+    print(
+        f"\npeak memory per step: tape {tape_peak / 1e3:.0f} kB, scalar engine {scalar_peak / 1e6:.1f} MB "
+        f"({scalar_peak / tape_peak:.0f}x more)"
+    )
     if peer is None:
-        print("micrograd 0.1.0: benchmarks/.venv-micrograd is missing; `python benchmarks/bench_engine.py` "
-              "creates it (the README's engine table has its figure)")
+        print(
+            "micrograd 0.1.0: benchmarks/.venv-micrograd is missing; `python benchmarks/bench_engine.py` "
+            "creates it (the README's engine table has its figure)"
+        )
     print("\ntargets:")
     print(f"  tape <= 5 ms per step:            {tape_s * 1000:.2f} ms  {'MET' if tape_s <= 5e-3 else 'NOT MET'}")
-    print(f"  tape within 20x of NumPy:         {tape_s / numpy_s:.1f}x  {'MET' if tape_s <= 20 * numpy_s else 'NOT MET'}")
+    print(
+        f"  tape within 20x of NumPy:         {tape_s / numpy_s:.1f}x  {'MET' if tape_s <= 20 * numpy_s else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,10 @@ def batch_loss(n: int, loss_in_scope: bool):
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'batch':>5} {'loss':<14} {'collapse':<8} {'graph nodes':>11} {'drawn':>6} "
-          f"{'build s':>8} {'draw s':>7} {'render s':>9}")
+    print(
+        f"{'batch':>5} {'loss':<14} {'collapse':<8} {'graph nodes':>11} {'drawn':>6} "
+        f"{'build s':>8} {'draw s':>7} {'render s':>9}"
+    )
     for n in sizes:
         for loss_in_scope in (False, True):
             start = time.perf_counter()
@@ -52,8 +54,10 @@ def main(sizes: list[int]) -> None:
                 rendered = time.perf_counter() - start
                 count = sum(1 for line in graph.body if "[label=" in line and "->" not in line)
                 where = "in scope" if loss_in_scope else "unscoped"
-                print(f"{n:>5} {where:<14} {level:<8} {size:>11} {count:>6} "
-                      f"{built:>8.3f} {drawn:>7.3f} {rendered:>9.3f}", flush=True)
+                print(
+                    f"{n:>5} {where:<14} {level:<8} {size:>11} {count:>6} {built:>8.3f} {drawn:>7.3f} {rendered:>9.3f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 import tracemalloc
 
 import numpy as np
+
 from micrograd.engine import Value
 from micrograd.nn import MLP
 
@@ -40,7 +41,7 @@ def make_step(model, X, y):
         scores = list(map(model, inputs))
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum((p * p for p in params))
+        reg_loss = 1e-4 * sum(p * p for p in params)
         total_loss = data_loss + reg_loss
         model.zero_grad()
         total_loss.backward()

@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import nbformat
 from nbclient import NotebookClient

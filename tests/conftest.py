@@ -4,7 +4,7 @@ function through both micrograd and PyTorch (float64), so every file compares nu
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 import torch

@@ -74,7 +74,11 @@ def project_imports() -> dict[str, list[tuple[str, tuple[str, ...], int]]]:
     mods = modules()
     known = set(mods)
     return {
-        name: [(m, taken, line) for m, taken, line in imports(name, path, known) if m.split(".")[0] in PACKAGES or m.split(".")[0] == "graphviz"]
+        name: [
+            (m, taken, line)
+            for m, taken, line in imports(name, path, known)
+            if m.split(".")[0] in PACKAGES or m.split(".")[0] == "graphviz"
+        ]
         for name, path in mods.items()
     }
 

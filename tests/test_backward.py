@@ -165,9 +165,8 @@ def test_no_grad_builds_no_graph() -> None:
 
 
 def test_no_grad_restores_on_exceptions_and_nests() -> None:
-    with pytest.raises(ZeroDivisionError):
-        with no_grad():
-            Value(1.0) / 0
+    with pytest.raises(ZeroDivisionError), no_grad():
+        Value(1.0) / 0
     assert is_grad_enabled()
     with no_grad():
         with no_grad():
@@ -188,15 +187,18 @@ def test_scope_records_dotted_nested_names() -> None:
                 deepest = inner.tanh()
         after = a - b
     assert (outer.scope, inner.scope, leaf.scope, deepest.scope, after.scope) == (
-        "model", "model.L1", "model.L1", "model.L1.N0", "model"
+        "model",
+        "model.L1",
+        "model.L1",
+        "model.L1.N0",
+        "model",
     )
     assert (a + b).scope == ""
 
 
 def test_scope_restores_on_exceptions_and_rejects_bad_names() -> None:
-    with pytest.raises(ValueError, match="log"):
-        with scope("broken"):
-            Value(-1.0).log()
+    with pytest.raises(ValueError, match="log"), scope("broken"):
+        Value(-1.0).log()
     assert (Value(1.0) + 1).scope == ""
     with pytest.raises(ValueError, match="scope name must be a non-empty string, got ''"):
         scope("")
@@ -236,7 +238,7 @@ def _records(root: Value) -> list[tuple]:
 
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])
 def test_copy_of_a_100k_deep_graph_preserves_everything(how: str) -> None:
-    z, x, c = _deep_graph(100_000)
+    z, x, _ = _deep_graph(100_000)
     z.backward()
     copied = copy.deepcopy(z) if how == "deepcopy" else pickle.loads(pickle.dumps(z))
     original, again = _records(z), _records(copied)
@@ -302,7 +304,7 @@ def test_repr_and_format() -> None:
 def test_constants_are_labelled_leaves() -> None:
     v = Value(3.0, "v")
     for out, number, label in ((2 + v, 2.0, "2"), (v * 0.5, 0.5, "0.5"), (1e20 - v, 1e20, "1e+20")):
-        const = [c for c in out.children if c is not v][0]
+        const = next(c for c in out.children if c is not v)
         assert type(const) is Constant and const.data == number and const.label == label
         assert const.children == () and const.op == ""
 
@@ -311,7 +313,7 @@ def test_label_scope_and_arg_can_be_set_independently() -> None:
     # The three share one slot inside a node; setting one must never disturb the others.
     x = Value(3.0)
     with scope("L1.N0"):
-        cube = x ** 3
+        cube = x**3
         leaky = x.leaky_relu(0.2)
     assert (cube.label, cube.scope, cube.arg) == ("", "L1.N0", 3.0)
     cube.label = "cube"

@@ -89,7 +89,11 @@ CASES = [
     # compile
     (lambda: Sequential([Dense(1)], input_dim=2).compile(loss="msee"), ValueError, "unknown loss 'msee'"),
     (lambda: Sequential([Dense(1)], input_dim=2).compile(loss=3), TypeError, "loss must be a name or a function"),
-    (lambda: Sequential([Dense(1)], input_dim=2).compile("mse", metrics="accuracy"), TypeError, "metrics must be a list"),
+    (
+        lambda: Sequential([Dense(1)], input_dim=2).compile("mse", metrics="accuracy"),
+        TypeError,
+        "metrics must be a list",
+    ),
     (lambda: Sequential([Dense(1)], input_dim=2).compile("mse", optimizer="adamm"), ValueError, "unknown optimizer"),
     # datasets
     (lambda: make_moons(n=2.5), TypeError, "make_moons: n must be an int >= 2, got 2.5"),
@@ -98,7 +102,11 @@ CASES = [
     (lambda: make_moons(noise="0.1"), TypeError, "make_moons: noise must be a number"),
     (lambda: make_circles(factor=2), ValueError, r"make_circles: factor must be in \[0, 1\)"),
     (lambda: make_blobs(centers=2.5), ValueError, "make_blobs: centers must be"),
-    (lambda: train_test_split(X4, np.zeros(4), test_size=True), TypeError, "test_size must be a fraction or a row count"),
+    (
+        lambda: train_test_split(X4, np.zeros(4), test_size=True),
+        TypeError,
+        "test_size must be a fraction or a row count",
+    ),
     (lambda: train_test_split(X4, np.zeros(4), test_size="1"), TypeError, "test_size must be a fraction"),
     # optimizers and callbacks
     (lambda: SGD(lr="0.1"), TypeError, "SGD: lr must be a number, got str"),
@@ -149,9 +157,17 @@ def test_the_checks_return_plain_python_values():
         (lambda: check_number("g", "x", math.inf, 0.0), ValueError, "^g: x must be a finite number >= 0, got inf$"),
         (lambda: check_number("g", "x", 0.0, 0.0, low_open=True), ValueError, "^g: x must be a positive finite number"),
         (lambda: check_number("g", "x", 2.0, -1.0, 1.0), ValueError, r"^g: x must be a number in \[-1, 1\], got 2.0$"),
-        (lambda: check_choice("g", "loss", "l3", ("l1", "l2")), ValueError, "^g: unknown loss 'l3'; choose one of: l1, l2$"),
+        (
+            lambda: check_choice("g", "loss", "l3", ("l1", "l2")),
+            ValueError,
+            "^g: unknown loss 'l3'; choose one of: l1, l2$",
+        ),
         (lambda: check_choice("g", "loss", ["l1"], ("l1", "l2")), TypeError, "^g: loss must be a str, one of: l1, l2"),
-        (lambda: check_choice("g", "level", 2, (0, 1), notes={0: "off", 1: "on"}), ValueError, r"^g: level must be 0 \(off\) or 1 \(on\), got 2$"),
+        (
+            lambda: check_choice("g", "level", 2, (0, 1), notes={0: "off", 1: "on"}),
+            ValueError,
+            r"^g: level must be 0 \(off\) or 1 \(on\), got 2$",
+        ),
         (lambda: check_seed("g", -2, minimum=0), ValueError, "^g: seed must be an int >= 0, got -2$"),
     ],
 )

@@ -184,7 +184,7 @@ def test_han_example_errors_are_minus_dE_dI() -> None:
     # book evaluates O6(1 - O6)(T - O6) on the rounded O6 = 0.474, which gives 0.13114 -> 0.1311;
     # with the exact O6 = 0.473889 it is 0.131169 -> 0.1312. We assert both facts rather than
     # loosen the check: the exact value is within one unit of the 4th decimal of the book's.
-    assert 0.474 * (1 - 0.474) * (1 - 0.474) == pytest.approx(0.13114, abs=5e-6)
+    assert pytest.approx(0.13114, abs=5e-6) == 0.474 * (1 - 0.474) * (1 - 0.474)
     assert _published(err["6"], 4) == 0.1312
     assert abs(err["6"] - 0.1311) < 1e-4
     assert _published(err["5"], 4) == -0.0065

@@ -11,10 +11,11 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from viz import steps
-from viz.render import render
-from viz.draw import draw
 from test_viz_examples import worked_example
+
+from viz import steps
+from viz.draw import draw
+from viz.render import render
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"

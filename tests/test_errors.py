@@ -176,7 +176,7 @@ def test_unknown_activation_lists_the_valid_names(make) -> None:
 
 @pytest.mark.parametrize("make", [lambda: MLP(3, [4], init="glorot"), lambda: Neuron(3, init="glorot")])
 def test_unknown_init_lists_the_valid_names(make) -> None:
-    with pytest.raises(ValueError, match="^unknown init 'glorot'; choose one of: uniform, normal, xavier, he$"):
+    with pytest.raises(ValueError, match=r"^unknown init 'glorot'; choose one of: uniform, normal, xavier, he$"):
         make()
 
 

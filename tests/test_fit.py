@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from micrograd import Value
-from micrograd.training.callbacks import Callback, EarlyStopping, History, LearningRateScheduler
 from micrograd.datasets import make_blobs, make_moons, make_xor
-from micrograd.training.losses import binary_cross_entropy, mse
-from micrograd.optim import SGD, Adam, StepDecay
-from micrograd.nn.sequential import Dense, Dropout, Sequential, TrainingDivergedError
-from micrograd.training import loop
 from micrograd.engine.tape import DataDependentGraphError
+from micrograd.nn.sequential import Dense, Dropout, Sequential, TrainingDivergedError
+from micrograd.optim import SGD, Adam, StepDecay
+from micrograd.training import loop
+from micrograd.training.callbacks import Callback, EarlyStopping, History, LearningRateScheduler
+from micrograd.training.losses import binary_cross_entropy, mse
 
 
 class Recorder(Callback):
@@ -135,7 +135,7 @@ def test_one_sgd_epoch_equals_a_hand_written_loop():
             p.data -= 0.5 * p.grad
         batch_losses.append((loss.data, len(losses)))
     assert model.get_weights() == hand.get_weights()
-    assert history.history["loss"] == [sum(l * k for l, k in batch_losses) / 20]
+    assert history.history["loss"] == [sum(loss * k for loss, k in batch_losses) / 20]
 
 
 def test_one_sgd_epoch_matches_torch():
@@ -161,11 +161,7 @@ def test_one_sgd_epoch_matches_torch():
 
     model.compile(loss="binary_crossentropy", optimizer=SGD(lr=0.5))
     model.fit(X, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
-    expected = [
-        value
-        for j in range(4)
-        for value in [*w1[j].tolist(), b1[j].item()]
-    ] + [*w2[0].tolist(), b2[0].item()]
+    expected = [value for j in range(4) for value in [*w1[j].tolist(), b1[j].item()]] + [*w2[0].tolist(), b2[0].item()]
     np.testing.assert_allclose(model.get_weights(), expected, rtol=1e-12, atol=1e-14)
 
 
@@ -325,7 +321,9 @@ def test_early_stopping_in_fit_stops_and_restores_the_best_epoch():
     model.compile(loss="binary_crossentropy", optimizer=Adam(lr=0.05))
     recorder = Recorder()
     stop = EarlyStopping(patience=2, restore_best_weights=True)
-    history = model.fit(X, y, epochs=30, batch_size=10, validation_data=(X_val, y_val), callbacks=[recorder, stop], verbose=0)
+    history = model.fit(
+        X, y, epochs=30, batch_size=10, validation_data=(X_val, y_val), callbacks=[recorder, stop], verbose=0
+    )
     val = history.history["val_loss"]
     best = int(np.argmin(val))
     assert len(val) == best + 1 + 2 < 30  # stopped 2 epochs after the best one
@@ -338,7 +336,7 @@ def test_early_stopping_on_a_figure_fit_does_not_log_fails_before_training():
     X, y = small_moons(10)
     model = small_classifier()
     model.compile(loss="binary_crossentropy", optimizer=SGD(lr=0.1))
-    with pytest.raises(ValueError, match="monitors 'val_loss'.*validation_data"):
+    with pytest.raises(ValueError, match=r"monitors 'val_loss'.*validation_data"):
         model.fit(X, y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
     assert model.optimizer.steps == 0
 
@@ -348,7 +346,14 @@ def test_a_learning_rate_schedule_steps_once_per_epoch():
     model = small_classifier()
     opt = SGD(lr=0.8)
     model.compile(loss="binary_crossentropy", optimizer=opt)
-    model.fit(X, y, epochs=5, batch_size=10, callbacks=[LearningRateScheduler(StepDecay(opt, step_size=2, gamma=0.5))], verbose=0)
+    model.fit(
+        X,
+        y,
+        epochs=5,
+        batch_size=10,
+        callbacks=[LearningRateScheduler(StepDecay(opt, step_size=2, gamma=0.5))],
+        verbose=0,
+    )
     assert opt.lr == 0.8 * 0.5 ** (5 // 2)
 
 
@@ -358,7 +363,9 @@ def test_a_learning_rate_schedule_steps_once_per_epoch():
 @pytest.mark.parametrize("rate", [0.0, 0.5])
 def test_dropout_is_active_in_fit_only(rate):
     X, y = small_moons(20)
-    model = Sequential([Dense(8, activation="tanh"), Dropout(rate, seed=1), Dense(1, activation="sigmoid")], input_dim=2, seed=0)
+    model = Sequential(
+        [Dense(8, activation="tanh"), Dropout(rate, seed=1), Dense(1, activation="sigmoid")], input_dim=2, seed=0
+    )
     model.compile(loss="binary_crossentropy", optimizer=SGD(lr=1e-12))
     before = model.evaluate(X, y)
     # One batch of all the data: the epoch's loss is the training-mode loss of the initial weights.
@@ -421,12 +428,30 @@ X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
         (compiled(), X4, [0, 1, 2, 0], {}, r"y\[2\] = 2.0 is outside the classes: binary_crossentropy"),
         (compiled(), X4, [0, -1, 1, 0], {}, r"y\[1\] = -1.0 is outside the classes"),
         (compiled(), X4, np.ones((4, 2)), {}, "has 2 columns"),
-        (compiled("sparse_categorical_crossentropy", 3, "softmax"), X4, [0, 1, 3, 2], {}, r"y\[2\] = 3 is not a class.*0 \.\. 2"),
-        (compiled("sparse_categorical_crossentropy", 3, "softmax"), X4, [0, 1, 1.5, 2], {}, r"y\[2\] = 1.5 is not a class"),
+        (
+            compiled("sparse_categorical_crossentropy", 3, "softmax"),
+            X4,
+            [0, 1, 3, 2],
+            {},
+            r"y\[2\] = 3 is not a class.*0 \.\. 2",
+        ),
+        (
+            compiled("sparse_categorical_crossentropy", 3, "softmax"),
+            X4,
+            [0, 1, 1.5, 2],
+            {},
+            r"y\[2\] = 1.5 is not a class",
+        ),
         (compiled("categorical_crossentropy", 3, "softmax"), X4, [0, 1, 2, 1], {}, r"needs shape \(4, 3\)"),
         (compiled("categorical_crossentropy", 3, "softmax"), X4, np.ones((4, 3)), {}, "must sum to 1"),
         (compiled("hinge", 1, "linear"), X4, [0, 1, 1, 0], {}, "hinge needs labels -1 and 1"),
-        (compiled("binary_crossentropy", 1, "linear"), X4, [0, 1, 1, 0], {}, "needs activation 'sigmoid'; it has activation 'linear'"),
+        (
+            compiled("binary_crossentropy", 1, "linear"),
+            X4,
+            [0, 1, 1, 0],
+            {},
+            "needs activation 'sigmoid'; it has activation 'linear'",
+        ),
         (compiled(), X4, [0, 1, 1, 0], {"epochs": 0}, "epochs must be a positive int"),
         (compiled(), X4, [0, 1, 1, 0], {"batch_size": 0}, "batch_size must be a positive int"),
         (compiled(), X4, [0, 1, 1, 0], {"verbose": 3}, "verbose must be 0"),
@@ -628,6 +653,8 @@ def test_predict_and_evaluate_run_on_the_tape_with_the_scalar_engines_numbers(la
     assert predicted.shape == (30, units)
     assert predicted.tolist() == by_graph  # bit for bit
     sample_loss = loop.sample_loss_fn(model)
-    losses = [sample_loss([Value(v) for v in row], t).data for row, t in zip(by_graph, model.loss.targets(np.asarray(y)))]
+    losses = [
+        sample_loss([Value(v) for v in row], t).data for row, t in zip(by_graph, model.loss.targets(np.asarray(y)))
+    ]
     figures = model.evaluate(X, y)
     assert (figures[0] if isinstance(figures, list) else figures) == math.fsum(losses) / len(losses)

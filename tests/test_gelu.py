@@ -85,6 +85,7 @@ def test_gradcheck_agrees_with_central_differences(x: float) -> None:
 
 def test_the_tape_is_the_scalar_engine_bit_for_bit() -> None:
     xs = np.array([-40.0, -10.0, -3.0, -1.0, -1e-3, 0.0, 1e-3, 0.3, 1.0, 3.0, 10.0, 40.0])
+
     def f(x: Value, w: Value, b: Value) -> Value:
         return (x * w + b).gelu() * x.gelu()
 
@@ -144,14 +145,20 @@ def test_the_formula_language_and_the_command_line_know_gelu(tmp_path: Path) -> 
     assert (result.output.data, result.inputs["x"].grad) == _ours(1.0)
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "viz", "J = gelu(x)", "x=1", "-o", "J.dot"],
-                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "viz", "J = gelu(x)", "x=1", "-o", "J.dot"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "J = 0.8413   dJ/dx = 1.0833\nwrote J.dot\n"
-    assert 'label=GELU' in (tmp_path / "J.dot").read_text(encoding="utf-8")
+    assert "label=GELU" in (tmp_path / "J.dot").read_text(encoding="utf-8")
 
-    refused = subprocess.run([sys.executable, "-m", "viz", "J = gelu(x, 2)", "x=1"],
-                             cwd=tmp_path, capture_output=True, text=True, env=env)
+    refused = subprocess.run(
+        [sys.executable, "-m", "viz", "J = gelu(x, 2)", "x=1"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert refused.returncode == 2 and "gelu takes exactly one argument" in refused.stderr
 
 

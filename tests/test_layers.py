@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -116,7 +117,9 @@ def test_what_the_contract_answers_for_dense_and_dropout():
 
 
 def test_the_model_file_is_byte_for_byte_the_format_it_was(tmp_path):
-    model = Sequential([Dense(2, "tanh", init="xavier"), Dropout(0.5, seed=1), Dense(1, "sigmoid")], input_dim=2, seed=0)
+    model = Sequential(
+        [Dense(2, "tanh", init="xavier"), Dropout(0.5, seed=1), Dense(1, "sigmoid")], input_dim=2, seed=0
+    )
     model.save(tmp_path / "m.json")
     assert (tmp_path / "m.json").read_text() == GOLDEN
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from micrograd import Value, gradcheck, topological_order
+from micrograd.engine.ops import OPS
 from micrograd.training.losses import (
     EPSILON,
     LOSSES,
@@ -28,7 +29,6 @@ from micrograd.training.losses import (
     multiclass_hinge,
     softmax,
 )
-from micrograd.engine.ops import OPS
 
 REL, ABS = 1e-12, 1e-13
 
@@ -196,7 +196,7 @@ def test_softmax_and_log_softmax_match_torch(scores):
 def test_cross_entropy_matches_torch_and_its_gradient_is_softmax_minus_one_hot(scores):
     for k in range(len(scores)):
         ours = run_ours(cross_entropy, scores, k)
-        theirs = run_torch(lambda s: F.cross_entropy(s[None], torch.tensor([k])), scores)
+        theirs = run_torch(lambda s, k=k: F.cross_entropy(s[None], torch.tensor([k])), scores)
         assert_matches(ours, theirs)
         exps = np.exp(np.array(scores) - max(scores))
         expected = exps / exps.sum() - np.eye(len(scores))[k]
@@ -260,9 +260,7 @@ def test_one_hot_cross_entropies_agree_with_sparse():
 def test_kl_divergence_matches_torch(p_true, q_pred):
     ours = run_ours(lambda q, p: kl_divergence(p, q), q_pred, p_true)
     # torch's kl_div takes log q as its input and p as its target; 'sum' over the classes
-    theirs = run_torch(
-        lambda q: F.kl_div(torch.log(torch.clamp(q, min=EPSILON)), t(p_true), reduction="sum"), q_pred
-    )
+    theirs = run_torch(lambda q: F.kl_div(torch.log(torch.clamp(q, min=EPSILON)), t(p_true), reduction="sum"), q_pred)
     assert_matches(ours, theirs)
 
 
@@ -291,7 +289,7 @@ def test_multiclass_hinge_matches_torch_times_the_number_of_classes(scores, marg
         ours = run_ours(multiclass_hinge, scores, k, margin=margin)
         c = len(scores)  # torch's multi_margin_loss divides the CS231n sum by the number of classes
         theirs = run_torch(
-            lambda s: c * F.multi_margin_loss(s[None], torch.tensor([k]), p=1, margin=margin), scores
+            lambda s, c=c, k=k: c * F.multi_margin_loss(s[None], torch.tensor([k]), p=1, margin=margin), scores
         )
         assert_matches(ours, theirs)
 
@@ -369,11 +367,15 @@ def test_each_keras_loss_declares_its_target_and_the_outputs_it_reads():
 
 def test_a_loss_record_calls_in_kerass_order_and_reads_softmax_outputs_as_probabilities():
     p, q = [0.25, 0.75], [Value(0.5), Value(0.5)]
-    assert as_loss("kl_divergence").fn(q, p).data == kl_divergence(p, q).data  # Keras: (y_true, y_pred) -> (pred, target)
+    assert (
+        as_loss("kl_divergence").fn(q, p).data == kl_divergence(p, q).data
+    )  # Keras: (y_true, y_pred) -> (pred, target)
     sparse = as_loss("sparse_categorical_crossentropy")
     assert sparse.for_output("linear") is cross_entropy
     probabilities = [Value(0.2), Value(0.8)]
-    assert sparse.for_output("softmax")(probabilities, 1).data == categorical_cross_entropy(probabilities, [0.0, 1.0]).data
+    assert (
+        sparse.for_output("softmax")(probabilities, 1).data == categorical_cross_entropy(probabilities, [0.0, 1.0]).data
+    )
 
     def own(pred, target):
         return mse(pred, target)
@@ -396,7 +398,7 @@ def test_a_loss_record_checks_targets_with_the_messages_of_fit():
 
 
 def test_unknown_loss_name_lists_the_names():
-    with pytest.raises(ValueError, match="unknown loss 'msee'.*binary_crossentropy"):
+    with pytest.raises(ValueError, match=r"unknown loss 'msee'.*binary_crossentropy"):
         get_loss("msee")
     with pytest.raises(TypeError, match="loss must be a name"):
         get_loss(3)

@@ -55,7 +55,9 @@ def _comparable(output: dict[str, Any]) -> tuple:
     shown = []
     for mime, content in sorted(output.get("data", {}).items()):
         if mime == "text/html":  # a step-through frame holds its whole SVG: compare that by its text only
-            shown.append((mime, _SVG_IN_HTML.sub(lambda m: "<svg>" + "|".join(_svg_text(m.group(0))) + "</svg>", content)))
+            shown.append(
+                (mime, _SVG_IN_HTML.sub(lambda m: "<svg>" + "|".join(_svg_text(m.group(0))) + "</svg>", content))
+            )
         elif mime in TEXT:
             shown.append((mime, content))
         elif mime == "image/svg+xml":

@@ -40,8 +40,9 @@ def test_a_function_of_floats_reaches_the_tape_elementwise_bit_for_bit() -> None
 
 
 def test_a_new_float_function_needs_no_edit_of_the_tape() -> None:
-    fake = types.SimpleNamespace(**{name: getattr(FLOATS, name) for name in functions_of(FLOATS)},
-                                 cube=lambda x: x * x * x)
+    fake = types.SimpleNamespace(
+        **{name: getattr(FLOATS, name) for name in functions_of(FLOATS)}, cube=lambda x: x * x * x
+    )
     arrays = numpy_namespace(fake)
     assert arrays.cube(np.array([1.5, -2.0])).tolist() == [3.375, -8.0]
 
@@ -54,7 +55,9 @@ def test_the_check_names_a_function_missing_from_the_array_namespace() -> None:
 
 
 def test_the_check_names_an_exact_function_that_floats_lacks() -> None:
-    floats = types.SimpleNamespace(**{name: getattr(FLOATS, name) for name in functions_of(FLOATS) if name != "maximum"})
+    floats = types.SimpleNamespace(
+        **{name: getattr(FLOATS, name) for name in functions_of(FLOATS) if name != "maximum"}
+    )
     with pytest.raises(TypeError, match=r"the float namespace lacks maximum\b.*EXACT_NUMPY"):
         numpy_namespace(floats)
 
@@ -77,7 +80,7 @@ def test_each_value_method_is_apply_op(name: str) -> None:
 
 
 def test_apply_op_refuses_what_is_not_a_unary_op_call() -> None:
-    with pytest.raises(ValueError, match="'swish' is not a unary op; the unary ops are: .*gelu"):
+    with pytest.raises(ValueError, match=r"'swish' is not a unary op; the unary ops are: .*gelu"):
         apply_op(Value(1.0), "swish")
     with pytest.raises(ValueError, match="'\\*' is not a unary op"):
         apply_op(Value(1.0), "*")
@@ -102,7 +105,7 @@ def test_activations_are_linear_then_the_declared_ops_in_their_place() -> None:
     declared = sorted((op for op in OPS.values() if op.activation is not None), key=lambda op: op.activation)
     assert list(ACTIVATIONS) == ["linear", *(op.name for op in declared)]
     assert list(ACTIVATIONS)[:6] == ["linear", "relu", "leaky_relu", "elu", "tanh", "sigmoid"]
-    assert DENSE_ACTIVATIONS == (*ACTIVATIONS, "softmax")
+    assert (*ACTIVATIONS, "softmax") == DENSE_ACTIVATIONS
     x = Value(-0.5)
     assert ACTIVATIONS["linear"](x) is x
     assert ACTIVATIONS["leaky_relu"](x).arg == 0.01 and ACTIVATIONS["elu"](x).arg == 1.0
@@ -116,7 +119,7 @@ def test_formula_functions_and_their_number_parameters() -> None:
 
 
 def test_drawing_symbols_are_the_ops_symbols() -> None:
-    assert OP_SYMBOLS == {name: op.symbol for name, op in OPS.items()}
+    assert {name: op.symbol for name, op in OPS.items()} == OP_SYMBOLS
     x = Value(0.5)
     for name, op in OPS.items():
         if op.parameter is not None:

@@ -15,7 +15,8 @@ error of ~1e-9 relative for h = 1e-6·|x|, hence rtol = 1e-6 there.
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import mpmath
 import numpy as np
@@ -60,21 +61,40 @@ UNARY = [
     _unary("sigmoid", Value.sigmoid, torch.sigmoid, _mp_sigmoid, [-30.0, -3.0, -0.3, 0.0, 0.3, 3.0]),
     # F.softplus returns x itself above its threshold of 20, so PyTorch is a reference up to 20;
     # larger inputs are checked against the exact formula in test_saturating_ops_far_out.
-    _unary("softplus", Value.softplus, F.softplus, lambda x: mpmath.log(1 + mpmath.exp(x)),
-           [-30.0, -3.0, -0.3, 0.0, 0.3, 3.0, 20.0]),
+    _unary(
+        "softplus",
+        Value.softplus,
+        F.softplus,
+        lambda x: mpmath.log(1 + mpmath.exp(x)),
+        [-30.0, -3.0, -0.3, 0.0, 0.3, 3.0, 20.0],
+    ),
     _unary("relu", Value.relu, torch.relu, lambda x: max(x, 0), [-2.0, -1e-300, 1e-300, 1.5], EXACT),
     _unary("abs", Value.abs, torch.abs, abs, [-2.0, -1e-300, 1e-300, 1.5], EXACT),
     _unary("abs()", abs, torch.abs, abs, [-2.0, 1.5], EXACT),
-    _unary("leaky_relu", Value.leaky_relu, F.leaky_relu, lambda x: x if x > 0 else x / 100,
-           [-2.0, -1e-300, 1.5], EXACT),
-    _unary("leaky_relu(0.2)", lambda v: v.leaky_relu(0.2), lambda t: F.leaky_relu(t, 0.2),
-           lambda x: x if x > 0 else x / 5, [-2.0, 1.5], EXACT),
+    _unary(
+        "leaky_relu", Value.leaky_relu, F.leaky_relu, lambda x: x if x > 0 else x / 100, [-2.0, -1e-300, 1.5], EXACT
+    ),
+    _unary(
+        "leaky_relu(0.2)",
+        lambda v: v.leaky_relu(0.2),
+        lambda t: F.leaky_relu(t, 0.2),
+        lambda x: x if x > 0 else x / 5,
+        [-2.0, 1.5],
+        EXACT,
+    ),
     _unary("elu", Value.elu, F.elu, lambda x: x if x > 0 else mpmath.expm1(x), [-30.0, -2.0, -1e-10, 1.5]),
-    _unary("elu(0.5)", lambda v: v.elu(0.5), lambda t: F.elu(t, 0.5),
-           lambda x: x if x > 0 else mpmath.expm1(x) / 2, [-2.0, -1e-10, 1.5]),
+    _unary(
+        "elu(0.5)",
+        lambda v: v.elu(0.5),
+        lambda t: F.elu(t, 0.5),
+        lambda x: x if x > 0 else mpmath.expm1(x) / 2,
+        [-2.0, -1e-10, 1.5],
+    ),
     # gelu(x) = x·Φ(x) loses relative accuracy below x ≈ -1 (1 + erf cancels), in PyTorch too;
     # the points here keep to where 1e-15 holds. All of ±1e-3 … ±40: test_gelu.py.
-    _unary("gelu", Value.gelu, F.gelu, lambda x: x * mpmath.ncdf(x), [-1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 3.0, 10.0, 40.0]),
+    _unary(
+        "gelu", Value.gelu, F.gelu, lambda x: x * mpmath.ncdf(x), [-1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 3.0, 10.0, 40.0]
+    ),
     _unary("x**2", lambda v: v**2, lambda t: t**2, lambda x: x**2, [-1.5, 0.0, 0.7, 3.0], EXACT),
     _unary("x**3", lambda v: v**3, lambda t: t**3, lambda x: x**3, [-2.0, 1.3]),
     _unary("x**0.5", lambda v: v**0.5, lambda t: t**0.5, mpmath.sqrt, [1e-8, 0.3, 4.0]),
@@ -98,17 +118,47 @@ UNARY = [
 ]
 
 BINARY = [
-    Case("x+y", lambda a, b: a + b, lambda a, b: a + b, lambda a, b: a + b,
-         ((0.7, -2.5), (-3.0, 0.25), (2.0, 2.0)), EXACT),
-    Case("x-y", lambda a, b: a - b, lambda a, b: a - b, lambda a, b: a - b,
-         ((0.7, -2.5), (-3.0, 0.25), (2.0, 2.0)), EXACT),
-    Case("x*y", lambda a, b: a * b, lambda a, b: a * b, lambda a, b: a * b,
-         ((0.7, -2.5), (-3.0, 0.25), (2.0, 2.0)), EXACT),
+    Case(
+        "x+y",
+        lambda a, b: a + b,
+        lambda a, b: a + b,
+        lambda a, b: a + b,
+        ((0.7, -2.5), (-3.0, 0.25), (2.0, 2.0)),
+        EXACT,
+    ),
+    Case(
+        "x-y",
+        lambda a, b: a - b,
+        lambda a, b: a - b,
+        lambda a, b: a - b,
+        ((0.7, -2.5), (-3.0, 0.25), (2.0, 2.0)),
+        EXACT,
+    ),
+    Case(
+        "x*y",
+        lambda a, b: a * b,
+        lambda a, b: a * b,
+        lambda a, b: a * b,
+        ((0.7, -2.5), (-3.0, 0.25), (2.0, 2.0)),
+        EXACT,
+    ),
     # (1e-300, 1e-170): y*y underflows to 0, so ∂/∂y must not be computed as -x/(y*y).
-    Case("x/y", lambda a, b: a / b, lambda a, b: a / b, lambda a, b: a / b,
-         ((0.7, -2.5), (-3.0, 0.3), (1.0, 7.0), (1e-300, 1e-170), (1e-200, -1e-170)), EXACT),
-    Case("x**y", lambda a, b: a**b, lambda a, b: a**b, mpmath.power,
-         ((2.0, 3.0), (0.5, -1.5), (3.0, 0.5), (1.5, 2.7), (2.0, 0.0)), LIBM),
+    Case(
+        "x/y",
+        lambda a, b: a / b,
+        lambda a, b: a / b,
+        lambda a, b: a / b,
+        ((0.7, -2.5), (-3.0, 0.3), (1.0, 7.0), (1e-300, 1e-170), (1e-200, -1e-170)),
+        EXACT,
+    ),
+    Case(
+        "x**y",
+        lambda a, b: a**b,
+        lambda a, b: a**b,
+        mpmath.power,
+        ((2.0, 3.0), (0.5, -1.5), (3.0, 0.5), (1.5, 2.7), (2.0, 0.0)),
+        LIBM,
+    ),
 ]
 
 ALL = UNARY + BINARY
@@ -116,12 +166,9 @@ ALL = UNARY + BINARY
 
 def test_the_cases_cover_every_registered_op() -> None:
     """A new op in micrograd.engine.ops must get a case here, or this fails."""
-    used = {
-        node.op
-        for case in ALL
-        for node in topological_order(case.micrograd(*(Value(x) for x in case.points[0])))
-    }
+    used = {node.op for case in ALL for node in topological_order(case.micrograd(*(Value(x) for x in case.points[0])))}
     assert used - {""} == set(OPS)
+
 
 AT_POINTS = [pytest.param(case, xs, id=f"{case.name}@{','.join(map(repr, xs))}") for case in ALL for xs in case.points]
 

@@ -10,7 +10,6 @@ import torch
 from torch.optim import lr_scheduler
 
 from micrograd import Value
-from micrograd.training.losses import mse
 from micrograd.nn import MLP
 from micrograd.optim import (
     OPTIMIZERS,
@@ -25,6 +24,7 @@ from micrograd.optim import (
     StepDecay,
     get_optimizer,
 )
+from micrograd.training.losses import mse
 
 TORCH = {cls: getattr(torch.optim, cls.__name__) for cls in (SGD, Adagrad, RMSprop, Adam, AdamW)}
 START = (-1.2, 1.0, 0.5)
@@ -83,8 +83,7 @@ CONFIGS = [
     (SGD, {"lr": 0.02, "weight_decay": 0.1}),
     (SGD, {"lr": 0.01, "momentum": 0.8, "nesterov": True, "weight_decay": 0.05}),
     (Adagrad, {}),
-    (Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, 
-               "initial_accumulator_value": 0.2, "eps": 1e-6}),
+    (Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.2, "eps": 1e-6}),
     (RMSprop, {}),
     (RMSprop, {"lr": 0.005, "alpha": 0.9, "momentum": 0.8}),
     (RMSprop, {"lr": 0.01, "centered": True, "weight_decay": 0.1}),
@@ -187,7 +186,12 @@ def test_schedule_lr_sequence_matches_torch(ours, theirs, opt_class):
 @pytest.mark.parametrize(
     "opt_class, kwargs, ours, theirs",
     [
-        (SGD, {"lr": 0.02, "momentum": 0.9}, lambda o: StepDecay(o, 10, 0.5), lambda o: lr_scheduler.StepLR(o, 10, 0.5)),
+        (
+            SGD,
+            {"lr": 0.02, "momentum": 0.9},
+            lambda o: StepDecay(o, 10, 0.5),
+            lambda o: lr_scheduler.StepLR(o, 10, 0.5),
+        ),
         (Adam, {"lr": 0.05}, lambda o: ExponentialDecay(o, 0.95), lambda o: lr_scheduler.ExponentialLR(o, 0.95)),
         (
             RMSprop,
@@ -264,7 +268,11 @@ def test_get_optimizer_by_keras_name():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: get_optimizer("adamm"), ValueError, "unknown optimizer 'adamm'; choose one of: sgd, adagrad, rmsprop, adam"),
+        (
+            lambda: get_optimizer("adamm"),
+            ValueError,
+            "unknown optimizer 'adamm'; choose one of: sgd, adagrad, rmsprop, adam",
+        ),
         (lambda: get_optimizer(3), TypeError, "optimizer must be a name or an Optimizer"),
         (lambda: SGD(lr=0.0), ValueError, "SGD: lr must be a positive finite number, got 0.0"),
         (lambda: Adam(lr=-0.1), ValueError, "Adam: lr must be a positive"),

@@ -5,21 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from micrograd.training.callbacks import History
 from micrograd.datasets import make_blobs, make_moons
-from micrograd.optim import Adam
 from micrograd.nn.sequential import Dense, Sequential
+from micrograd.optim import Adam
+from micrograd.training.callbacks import History
 from viz.plots import plot_decision_boundary, plot_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def assert_png(path) -> bytes:
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     assert data.startswith(PNG_SIGNATURE) and len(data) > len(PNG_SIGNATURE) + 1000
     return data
 
@@ -57,7 +58,7 @@ def test_plot_decision_boundary_binary_and_multiclass(trained, tmp_path):
     fig = plot_decision_boundary(model, X, y, path=path, resolution=30)
     first = assert_png(path)
     plot_decision_boundary(model, X, y, path=path, resolution=30)
-    assert open(path, "rb").read() == first  # the same picture, byte for byte
+    assert Path(path).read_bytes() == first  # the same picture, byte for byte
     assert os.listdir(tmp_path) == ["moons.png"]  # written atomically: no temporary file left
     assert fig.axes[0].get_title() == "decision boundary"
 

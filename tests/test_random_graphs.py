@@ -50,13 +50,10 @@ OPS = {
 }
 
 
-
 def test_the_programs_can_use_every_registered_op() -> None:
     """A new op in micrograd.engine.ops must get an entry above, or this fails."""
     used = {
-        node.op
-        for micrograd_fn, _ in OPS.values()
-        for node in topological_order(micrograd_fn(Value(0.5), Value(0.25)))
+        node.op for micrograd_fn, _ in OPS.values() for node in topological_order(micrograd_fn(Value(0.5), Value(0.25)))
     }
     assert used - {""} == set(ops.OPS)
 

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from micrograd.datasets import make_moons
-from micrograd.nn import manual_seed
-from micrograd.optim import Adam
 from micrograd.files import write_atomic
+from micrograd.nn import manual_seed
 from micrograd.nn.saving import FORMAT_VERSION, ModelFileError, load_model, save_model
 from micrograd.nn.sequential import Dense, Dropout, Sequential
+from micrograd.optim import Adam
 
 
 def trained_model() -> Sequential:
     X, y = make_moons(30, noise=0.1, seed=0)
     model = Sequential(
-        [Dense(5, activation="relu", init="he"), Dropout(0.2, seed=3), Dense(3, activation="tanh"), Dense(1, activation="sigmoid")],
+        [
+            Dense(5, activation="relu", init="he"),
+            Dropout(0.2, seed=3),
+            Dense(3, activation="tanh"),
+            Dense(1, activation="sigmoid"),
+        ],
         input_dim=2,
         seed=0,
     )
@@ -76,7 +82,7 @@ def test_the_file_is_small_readable_json(model, saved):
     }
     neurons = model.layers[2].layer.neurons
     assert doc["weights"]["L2"] == {"w": [[w.data for w in n.w] for n in neurons], "b": [n.b.data for n in neurons]}
-    text = open(path).read()
+    text = Path(path).read_text()
     assert '"w": [' in text and text.count("\n") < 40  # one line per neuron, not per number
 
 
@@ -134,7 +140,7 @@ def test_a_missing_file(tmp_path):
 
 def test_a_truncated_file(saved, tmp_path):
     path, _ = saved
-    text = open(path).read()
+    text = Path(path).read_text()
     broken = write(str(tmp_path / "cut.json"), text[: len(text) // 2])
     with pytest.raises(ModelFileError, match="not complete JSON"):
         load_model(broken)
@@ -169,19 +175,31 @@ def _set(obj, keys, value):
         (lambda d: _set(d, ["extra"], 1), "unknown entries extra"),
         (lambda d: _set(d, ["architecture", "input_dim"], 0), "input_dim must be a positive int"),
         (lambda d: _set(d, ["architecture", "layers"], []), "layers must be a non-empty list"),
-        (lambda d: _set(d, ["architecture", "layers", 0, "activation"], "swish"), r"layers\[0\].activation 'swish' is not one of"),
+        (
+            lambda d: _set(d, ["architecture", "layers", 0, "activation"], "swish"),
+            r"layers\[0\].activation 'swish' is not one of",
+        ),
         (lambda d: _set(d, ["architecture", "layers", 0, "init"], "zeros"), r"layers\[0\].init 'zeros'"),
-        (lambda d: _set(d, ["architecture", "layers", 0, "units"], 4), r"weights.L1.w must have one row per neuron \(4\), got 5 rows"),
+        (
+            lambda d: _set(d, ["architecture", "layers", 0, "units"], 4),
+            r"weights.L1.w must have one row per neuron \(4\), got 5 rows",
+        ),
         (lambda d: _set(d, ["architecture", "layers", 0, "units"], True), "units must be a positive int"),
         (lambda d: _set(d, ["architecture", "layers", 3, "activation"], "softmax"), "softmax over 1 unit"),
         (lambda d: _set(d, ["architecture", "layers", 1, "type"], "Conv2D"), "type 'Conv2D'"),
         (lambda d: _set(d, ["architecture", "layers", 1, "rate"], 1.5), r"rate must be a number in \[0, 1\)"),
         (lambda d: d["weights"]["L1"]["w"][2].pop(), r"weights.L1.w\[2\] must list 2 numbers, got 1 values"),
         (lambda d: d["weights"]["L3"]["b"].append(0.5), "weights.L3.b must list 1 numbers, got 2 values"),
-        (lambda d: _set(d, ["weights", "L2", "w", 1, 0], "0.5"), r"weights.L2.w\[1\]\[0\] must be a finite number, got '0.5'"),
+        (
+            lambda d: _set(d, ["weights", "L2", "w", 1, 0], "0.5"),
+            r"weights.L2.w\[1\]\[0\] must be a finite number, got '0.5'",
+        ),
         (lambda d: _set(d, ["weights", "L2", "b", 0], None), r"weights.L2.b\[0\] must be a finite number, got None"),
         (lambda d: _set(d, ["weights", "L2", "b", 0], True), r"weights.L2.b\[0\] must be a finite number, got True"),
-        (lambda d: _set(d, ["weights", "L4"], {"w": [[1.0]], "b": [0.0]}), "entries for layers the architecture lacks: L4"),
+        (
+            lambda d: _set(d, ["weights", "L4"], {"w": [[1.0]], "b": [0.0]}),
+            "entries for layers the architecture lacks: L4",
+        ),
         (lambda d: d["weights"].pop("L3"), "weights has no entry for layer L3"),
         (lambda d: _set(d, ["weights", "L1", "scale"], 2), "weights.L1 has unknown entries scale"),
     ],
@@ -209,10 +227,13 @@ def test_a_valid_file_written_by_hand_loads(tmp_path):
     doc = {
         "format": "micrograd-lab/sequential",
         "format_version": 1,
-        "architecture": {"input_dim": 3, "layers": [
-            {"type": "Dense", "units": 4, "activation": "sigmoid", "init": "uniform"},
-            {"type": "Dense", "units": 2, "activation": "linear", "init": "uniform"},
-        ]},
+        "architecture": {
+            "input_dim": 3,
+            "layers": [
+                {"type": "Dense", "units": 4, "activation": "sigmoid", "init": "uniform"},
+                {"type": "Dense", "units": 2, "activation": "linear", "init": "uniform"},
+            ],
+        },
         "weights": {
             "L1": {"w": [[0.1 * (i + j) for i in range(3)] for j in range(4)], "b": [0, 1, 2, 3]},
             "L2": {"w": [[1, -1, 1, -1], [0.5, 0.5, 0.5, 0.5]], "b": [0.25, -0.25]},

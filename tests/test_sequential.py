@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from micrograd import Value, topological_order
-from micrograd.training.metrics import accuracy, get_metric, mean_absolute_error, mean_squared_error
-from micrograd.optim import SGD, Adam
 from micrograd.nn.sequential import Dense, Dropout, Sequential
+from micrograd.optim import SGD, Adam
+from micrograd.training.metrics import accuracy, get_metric, mean_absolute_error, mean_squared_error
 
 
 def course_net(sizes: list[int], seed: int = 0) -> Sequential:
@@ -133,7 +133,11 @@ def test_summary_counts_the_course_networks_parameters():
     ]
     text = summary_text(course_net([3, 4, 4, 1]))
     assert "Total params: 41 (weights: 32, biases: 9)" in text
-    assert [line.split()[-1] for line in text.splitlines() if line.startswith("L") and "Dense" in line] == ["16", "20", "5"]
+    assert [line.split()[-1] for line in text.splitlines() if line.startswith("L") and "Dense" in line] == [
+        "16",
+        "20",
+        "5",
+    ]
 
 
 def test_summary_is_a_keras_style_table_and_is_deterministic(capsys):

@@ -18,12 +18,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from test_viz_examples import worked_example
 
 from micrograd import Constant, Value
-from micrograd.nn import MLP
 from micrograd.engine.ops import OPS
 from micrograd.engine.tape import DataDependentGraphError, Tape
-from test_viz_examples import worked_example
+from micrograd.nn import MLP
 
 
 def same_bits(a: float, b: float) -> bool:
@@ -190,9 +190,7 @@ def test_several_outputs_give_one_column_each_and_take_a_gradient_per_output():
     g = np.array([[1.0, 0.5], [2.0, -1.0], [0.0, 3.0]])
     tape.backward(reduce="sum", grad_output=g)
     # d/dw of Σ_i g_i0 tanh(w x_i) + g_i1 (w x_i)^2, by hand
-    expected = sum(
-        g0 * (1 - math.tanh(1.5 * v) ** 2) * v + g1 * 2 * (1.5 * v) * v for v, (g0, g1) in zip(xs, g)
-    )
+    expected = sum(g0 * (1 - math.tanh(1.5 * v) ** 2) * v + g1 * 2 * (1.5 * v) * v for v, (g0, g1) in zip(xs, g))
     assert w.grad == pytest.approx(expected, rel=1e-12)
 
 
@@ -232,7 +230,7 @@ def test_a_two_moons_mlp_batch_gradient_matches_pytorch():
 
 def test_source_prints_the_forward_and_backward_pass_as_python():
     v = worked_example(backward=False)
-    J, (w, x, b, y) = v["J"], (v["w"], v["x"], v["b"], v["y"])
+    J, x, y = v["J"], v["x"], v["y"]
     tape = Tape.record(J, inputs=[x, y])
     expected = """\
 # inputs (one value per sample): x, y
@@ -348,7 +346,9 @@ def test_a_domain_error_names_the_op_the_value_and_the_sample_without_numpy_warn
     tape = Tape.record((w * x).log() + (w / x), inputs=[x])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail here
-        message = r"log\(-2.0\) is undefined \(node 'v1'\): the logarithm .*\(at sample 7, tape line 2: `v2 = log\(v1\)`"
+        message = (
+            r"log\(-2.0\) is undefined \(node 'v1'\): the logarithm .*\(at sample 7, tape line 2: `v2 = log\(v1\)`"
+        )
         with pytest.raises(ValueError, match=message):
             tape.forward({x: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, -2.0, -3.0]})
         w.data = -1.0

@@ -11,10 +11,10 @@ import math
 
 import pytest
 import torch
+from test_viz_examples import worked_example
 
 from micrograd import Value
 from viz.trace_table import trace_table
-from test_viz_examples import worked_example
 
 
 def worked_J() -> Value:
@@ -60,7 +60,9 @@ def test_worked_example_adjoint_trace_has_the_published_gradients():
 
 
 def test_worked_example_as_plain_text():
-    assert str(trace_table(worked_J())) == """\
+    assert (
+        str(trace_table(worked_J()))
+        == """\
 Forward primal trace
   variable   definition   value
   w          input            2
@@ -84,6 +86,7 @@ Reverse adjoint trace (ū = ∂J/∂u)
   b̄         = ∂a/∂b × ā     1 × 2         2
   w̄         = ∂c/∂w × c̄     -2 × 2       -4
   x̄         = ∂c/∂x × c̄     2 × 2         4"""
+    )
 
 
 def test_a_reused_node_sums_one_term_per_use():
@@ -136,7 +139,12 @@ def test_markdown_and_html_escape_labels():
     table = trace_table(a * 2.0 + 1.0)
     md = table.markdown()
     assert "| a\\|<b>& | input | 1.5 |" in md
-    assert md.splitlines()[:4] == ["**Forward primal trace**", "", "| variable | definition | value |", "|---|---|---:|"]
+    assert md.splitlines()[:4] == [
+        "**Forward primal trace**",
+        "",
+        "| variable | definition | value |",
+        "|---|---|---:|",
+    ]
     page = table._repr_html_()
     assert "a|&lt;b&gt;&amp;" in page and "<b>&" not in page
     assert page.count("<table>") == 2 and "Reverse adjoint trace (ū = ∂v2/∂u)" in page

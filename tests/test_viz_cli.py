@@ -29,8 +29,7 @@ def test_worked_example_prints_gradients_and_writes_the_svg(tmp_path: Path) -> N
     done = run([*WORKED, "-o", "J.svg"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\n"
-        "wrote J.svg\n"
+        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\nwrote J.svg\n"
     )
     assert done.stderr == ""
     texts = [e.text for e in ET.parse(tmp_path / "J.svg").getroot().iter(SVG_TEXT)]
@@ -41,8 +40,20 @@ def test_worked_example_prints_gradients_and_writes_the_svg(tmp_path: Path) -> N
 
 
 def test_drawing_options_reach_the_drawing(tmp_path: Path) -> None:
-    args = [*WORKED, "-o", "J.dot", "--edge-labels", "--color", "grad", "--rankdir", "TB", "--precision", "2",
-            "--highlight", "x"]
+    args = [
+        *WORKED,
+        "-o",
+        "J.dot",
+        "--edge-labels",
+        "--color",
+        "grad",
+        "--rankdir",
+        "TB",
+        "--precision",
+        "2",
+        "--highlight",
+        "x",
+    ]
     done = run(args, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("J = 2.00   dJ/dw = -4.00   dJ/dx = 4.00")
@@ -172,8 +183,7 @@ def test_steps_writes_the_page(tmp_path: Path) -> None:
     done = run([*WORKED, "--steps", "backprop.html"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\n"
-        "wrote backprop.html\n"
+        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\nwrote backprop.html\n"
     )
     assert done.stderr == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backprop.html"]
@@ -185,8 +195,9 @@ def test_steps_writes_the_page(tmp_path: Path) -> None:
 
 
 def test_steps_with_a_drawing_and_options(tmp_path: Path) -> None:
-    done = run([*WORKED, "-o", "J.dot", "--steps", "p.html", "--edge-labels", "--precision", "2", "--color", "grad"],
-               tmp_path)
+    done = run(
+        [*WORKED, "-o", "J.dot", "--steps", "p.html", "--edge-labels", "--precision", "2", "--color", "grad"], tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("wrote J.dot\nwrote p.html\n") and done.stderr == ""
     page = (tmp_path / "p.html").read_text(encoding="utf-8")
@@ -201,7 +212,9 @@ def test_steps_without_o_notes_the_options_it_ignores(tmp_path: Path) -> None:
     assert run([*WORKED, "--steps", "p.html", "--edge-labels"], tmp_path).stderr == ""
 
 
-@pytest.mark.parametrize(("page", "message"), [("p.svg", "suffix '.svg'; use .html"), ("nowhere/p.html", "does not exist")])
+@pytest.mark.parametrize(
+    ("page", "message"), [("p.svg", "suffix '.svg'; use .html"), ("nowhere/p.html", "does not exist")]
+)
 def test_bad_steps_path_is_refused_before_any_work(tmp_path: Path, page: str, message: str) -> None:
     done = run([*WORKED, "--steps", page, "-o", "J.svg"], tmp_path)
     assert (done.returncode, done.stdout) == (2, "")

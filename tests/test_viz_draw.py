@@ -45,7 +45,16 @@ def box(graph: graphviz.Digraph, label: str) -> str:
 
 def test_every_value_has_label_data_and_grad_in_that_order() -> None:
     graph = draw(worked_example()["J"])
-    by_hand = {"w": (2, -4), "x": (-2, 4), "b": (8, 2), "y": (2, -2), "c": (-4, 2), "a": (4, 2), "d": (2, 2), "J": (2, 1)}
+    by_hand = {
+        "w": (2, -4),
+        "x": (-2, 4),
+        "b": (8, 2),
+        "y": (2, -2),
+        "c": (-4, 2),
+        "a": (4, 2),
+        "d": (2, 2),
+        "J": (2, 1),
+    }
     for label, (data, grad) in by_hand.items():
         assert f'label="{{ {label} | data {data:.4f} | grad {grad:.4f} }}"' in box(graph, label)
     # d**2 has no label: it is named v1, as in the step-through equations and the traces
@@ -54,11 +63,15 @@ def test_every_value_has_label_data_and_grad_in_that_order() -> None:
 
 def test_op_nodes_sit_between_operands_and_result() -> None:
     graph = draw(worked_example()["J"])
-    ops = {attrs.split('"')[1] if attrs.startswith('label="') else attrs.split()[0][6:]: name
-           for name, attrs in nodes(graph).items() if name.startswith("o")}
+    ops = {
+        attrs.split('"')[1] if attrs.startswith('label="') else attrs.split()[0][6:]: name
+        for name, attrs in nodes(graph).items()
+        if name.startswith("o")
+    }
     assert set(ops) == {"×", "+", "−", "^2", "÷"}
-    ids = {label: name for name, attrs in nodes(graph).items() for label in "wxcbaydJ"
-           if f'label="{{ {label} |' in attrs}
+    ids = {
+        label: name for name, attrs in nodes(graph).items() for label in "wxcbaydJ" if f'label="{{ {label} |' in attrs
+    }
     pairs = {(tail, head) for tail, head, _ in edges(graph)}
     assert {(ids["w"], ops["×"]), (ids["x"], ops["×"]), (ops["×"], ids["c"])} <= pairs
     assert {(ids["a"], ops["−"]), (ids["y"], ops["−"]), (ops["−"], ids["d"]), (ops["÷"], ids["J"])} <= pairs
@@ -104,8 +117,17 @@ def test_every_engine_op_has_a_symbol() -> None:
     assert op_symbol(x.elu()) == "ELU(1)"
     assert op_symbol(2**x) == "^"
     assert op_symbol(x.gelu()) == "GELU"
-    expected = {"*": "×", "/": "÷", "-": "−", "sigmoid": "σ", "sqrt": "√", "abs": "|x|", "relu": "ReLU", "neg": "neg",
-                "gelu": "GELU"}
+    expected = {
+        "*": "×",
+        "/": "÷",
+        "-": "−",
+        "sigmoid": "σ",
+        "sqrt": "√",
+        "abs": "|x|",
+        "relu": "ReLU",
+        "neg": "neg",
+        "gelu": "GELU",
+    }
     assert {op: OP_SYMBOLS[op] for op in expected} == expected
 
 
@@ -147,10 +169,19 @@ def test_edge_labels_are_the_local_derivatives() -> None:
     labels = sorted(re.findall(r'label="(∂[^"]*)"', graph.source))
     # c = w·x: ∂c/∂w = x = -2, ∂c/∂x = w = 2; sums: 1; d = a - y: -1 for y; (d²)' = 2d = 4;
     # J = s/2 with s = d² = 4: ∂J/∂s = 1/2 and, for the constant 2, ∂J/∂2 = -s/2² = -1.
-    assert labels == sorted([
-        "∂c/∂w = -2.0000", "∂c/∂x = 2.0000", "∂a/∂c = 1.0000", "∂a/∂b = 1.0000",
-        "∂d/∂a = 1.0000", "∂d/∂y = -1.0000", "∂v1/∂d = 4.0000", "∂J/∂v1 = 0.5000", "∂J/∂2 = -1.0000",
-    ])
+    assert labels == sorted(
+        [
+            "∂c/∂w = -2.0000",
+            "∂c/∂x = 2.0000",
+            "∂a/∂c = 1.0000",
+            "∂a/∂b = 1.0000",
+            "∂d/∂a = 1.0000",
+            "∂d/∂y = -1.0000",
+            "∂v1/∂d = 4.0000",
+            "∂J/∂v1 = 0.5000",
+            "∂J/∂2 = -1.0000",
+        ]
+    )
 
 
 def test_edge_labels_of_a_reused_node_are_per_operand_slot() -> None:
@@ -198,7 +229,7 @@ def test_color_grad_legend_lists_nan_only_when_present() -> None:
 
 
 def test_color_role_tells_parameters_inputs_constants_intermediates_apart() -> None:
-    n, xs, out = neuron()
+    _, _, out = neuron()
     graph = draw(out * 2, color="role")
     assert f'fillcolor="{ROLE_COLORS["parameter"]}"' in box(graph, "N0.w0")
     assert f'fillcolor="{ROLE_COLORS["input"]}"' in box(graph, "x0")
@@ -216,7 +247,11 @@ def test_highlight_marks_the_node_and_its_path_to_the_root() -> None:
     graph = draw(v["J"], highlight=v["x"])
     marked = {name for name, attrs in nodes(graph).items() if HIGHLIGHT in attrs}
     labels = {name: attrs for name, attrs in nodes(graph).items()}
-    marked_boxes = {re.search(r"\{ (\w+) \|", labels[n]).group(1) for n in marked if '"{ ' in labels[n] and "{ data" not in labels[n]}
+    marked_boxes = {
+        re.search(r"\{ (\w+) \|", labels[n]).group(1)
+        for n in marked
+        if '"{ ' in labels[n] and "{ data" not in labels[n]
+    }
     assert marked_boxes == {"x", "c", "a", "d", "v1", "J"}
     assert sum(1 for n in marked if n.startswith("o")) == 5  # ×, +, −, ^2, ÷
     assert sum(1 for *_, attrs in edges(graph) if HIGHLIGHT in attrs) == 10  # x→×→c→+→a→−→d→^2→s→÷→J
@@ -270,7 +305,7 @@ def test_draw_needs_a_value() -> None:
 
 
 def test_scopes_become_nested_clusters_with_parameters_inside_their_neuron() -> None:
-    model, xs, out = small_mlp()
+    model, _, out = small_mlp()
     source = draw(out).source
     # cluster L1 holds clusters L1.N0..N2 and the inputs that all of them read
     l1 = source.index("label=L1 ")
@@ -294,7 +329,11 @@ def test_user_scopes_nest() -> None:
 def test_collapse_neuron_and_layer_deduplicate_edges() -> None:
     _, loss = mlp_batch_loss(4, loss_scope=True)
     neuron_view = draw(loss, collapse="neuron")
-    boxes = {re.search(r"\{ ([\w.]+) \|", attrs).group(1): name for name, attrs in nodes(neuron_view).items() if name.startswith("g")}
+    boxes = {
+        re.search(r"\{ ([\w.]+) \|", attrs).group(1): name
+        for name, attrs in nodes(neuron_view).items()
+        if name.startswith("g")
+    }
     assert set(boxes) == {f"L1.N{i}" for i in range(16)} | {f"L2.N{i}" for i in range(16)} | {"L3.N0", "loss"}
     pairs = [(t, h) for t, h, _ in edges(neuron_view)]
     assert len(pairs) == len(set(pairs))  # each edge once, though 4 samples go through it
@@ -308,14 +347,19 @@ def test_collapse_neuron_and_layer_deduplicate_edges() -> None:
     root = next(name for name, attrs in drawn.items() if f"data {loss.data:.4f} | grad 1.0000" in attrs)
     divide = next(name for name, attrs in drawn.items() if 'label="÷"' in attrs)
     assert len(drawn) == 6
-    assert sorted(edges(layer_view)) == sorted([
-        (boxes["L1"], boxes["L2"], ""), (boxes["L2"], boxes["L3"], ""), (boxes["L3"], boxes["loss"], ""),
-        (boxes["loss"], divide, ""), (divide, root, ""),
-    ])
+    assert sorted(edges(layer_view)) == sorted(
+        [
+            (boxes["L1"], boxes["L2"], ""),
+            (boxes["L2"], boxes["L3"], ""),
+            (boxes["L3"], boxes["loss"], ""),
+            (boxes["loss"], divide, ""),
+            (divide, root, ""),
+        ]
+    )
 
 
 def test_collapsed_box_counts_its_nodes_and_keeps_inputs_visible() -> None:
-    _, xs, out = small_mlp()
+    _, _, out = small_mlp()
     graph = draw(out, collapse="layer")
     # L1: 3 neurons × (b, w0, w1, w0·x0, w1·x1, two sums, relu) = 24; L2: 4 params + 3 products
     # + 3 sums, less the last sum, the root, which is drawn on its own
@@ -329,7 +373,9 @@ def test_collapsed_highlight_marks_boxes_on_the_path() -> None:
     graph = draw(out, collapse="neuron", highlight=model.layers[0].neurons[1].w[0])
     marked = {name: attrs for name, attrs in nodes(graph).items() if HIGHLIGHT in attrs}
     assert sorted(re.search(r"\{ ([\w.]+) \|", attrs).group(1) for name, attrs in marked.items() if name[0] == "g") == [
-        "L1.N1", "L2.N0"]
+        "L1.N1",
+        "L2.N0",
+    ]
     assert sorted(name[0] for name in marked) == ["g", "g", "n", "o"]  # and the root with its op
 
 

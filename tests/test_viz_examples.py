@@ -88,8 +88,17 @@ def mlp_batch_loss(n: int, loss_scope: bool = False, seed: int = 0) -> tuple[MLP
 
 def test_worked_example_by_hand_and_by_torch() -> None:
     v = worked_example()
-    by_hand = {"c": (-4, 2), "a": (4, 2), "d": (2, 2), "square": (4, 0.5), "J": (2, 1),
-               "w": (2, -4), "x": (-2, 4), "b": (8, 2), "y": (2, -2)}
+    by_hand = {
+        "c": (-4, 2),
+        "a": (4, 2),
+        "d": (2, 2),
+        "square": (4, 0.5),
+        "J": (2, 1),
+        "w": (2, -4),
+        "x": (-2, 4),
+        "b": (8, 2),
+        "y": (2, -2),
+    }
     for name, (data, grad) in by_hand.items():
         assert (v[name].data, v[name].grad) == (data, grad), name
     t = {name: torch.tensor(v[name].data, dtype=torch.float64, requires_grad=True) for name in "wxby"}

@@ -38,7 +38,16 @@ def test_every_function_matches_torch() -> None:
     F = torch.nn.functional
     c = w * x - 0.5
     e = torch.exp(c) + torch.log(w) + torch.sqrt(w) + torch.sin(x) * torch.cos(x) + torch.tanh(c) + torch.sigmoid(c)
-    f = F.relu(c) + F.relu(-c) + F.leaky_relu(c, 0.1) + F.elu(c, 2.0) + F.elu(-c) + F.softplus(c) + torch.abs(c) + F.gelu(c)
+    f = (
+        F.relu(c)
+        + F.relu(-c)
+        + F.leaky_relu(c, 0.1)
+        + F.elu(c, 2.0)
+        + F.elu(-c)
+        + F.softplus(c)
+        + torch.abs(c)
+        + F.gelu(c)
+    )
     J = e * f / (1 + x**2) - 2**w + w ** (1 / 3)
     J.backward()
     assert math.isclose(result.output.data, J.item(), rel_tol=1e-12)
@@ -136,5 +145,18 @@ def test_input_and_math_errors_are_one_line(formula: str, values: dict, message:
 
 
 def test_allowed_functions_are_the_engine_functions() -> None:
-    assert set(FUNCTIONS) == {"exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
-                              "elu", "softplus", "abs", "gelu"}
+    assert set(FUNCTIONS) == {
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "leaky_relu",
+        "elu",
+        "softplus",
+        "abs",
+        "gelu",
+    }

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import graphviz
 import pytest
@@ -30,7 +30,7 @@ REGENERATE = os.environ.get("MICROGRAD_REGENERATE_GOLDEN") == "1"
 
 def _escaping() -> graphviz.Digraph:
     """Labels with every character that means something to DOT, records or HTML labels."""
-    a = Value(1.0, 'a<b> | {c} "q" \\ &amp; \'s\'')
+    a = Value(1.0, "a<b> | {c} \"q\" \\ &amp; 's'")
     b = Value(2.0, "two\nlines")
     out = a * b
     out.label = "<html>"
@@ -83,7 +83,9 @@ def test_same_program_same_dot_text_across_processes(tmp_path: Path) -> None:
     outputs = [
         subprocess.run(
             [sys.executable, "-c", script],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         ).stdout
         for seed in ("1", "2")

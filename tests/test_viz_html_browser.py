@@ -18,9 +18,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from test_viz_examples import reused_node, worked_example
@@ -35,7 +35,7 @@ HOSTILE = '</script><script>window.pwned = 1</script><img src=x onerror="window.
 def hostile_graph() -> Value:
     """Labels made to break out of every context of the page: script, attribute, comment, SVG."""
     a = Value(2.0, HOSTILE)
-    b = Value(-3.0, '"><!-- & \' </svg></section> {|}')
+    b = Value(-3.0, "\"><!-- & ' </svg></section> {|}")
     out = (a * b).tanh() + a
     out.label = "</style><style>body{display:none}</style>"
     return out
@@ -95,7 +95,10 @@ def test_page_fetches_nothing_and_declares_it(tmp_path: Path) -> None:
     for tag, attrs in tags.tags:
         assert tag not in ("link", "img", "image", "iframe", "object", "embed", "use", "a"), tag
         for name in attrs:
-            assert name not in ("src", "href", "xlink:href", "srcset", "style") and not name.startswith("on"), (tag, name)
+            assert name not in ("src", "href", "xlink:href", "srcset", "style") and not name.startswith("on"), (
+                tag,
+                name,
+            )
     assert "://" not in page  # no URL at all (the SVG's namespace declarations are dropped too)
     assert "<!DOCTYPE svg" not in page and "<?xml" not in page and "<!--" not in page
     assert "url(" not in page and "@import" not in page
@@ -128,9 +131,10 @@ def test_same_graph_same_bytes(tmp_path: Path) -> None:
     first = export_html(worked_example()["J"], tmp_path / "a.html").read_bytes()
     second = export_html(worked_example(backward=False)["J"], tmp_path / "b.html").read_bytes()
     assert first == second  # the user's .grad plays no part
-    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(
-        export_html(steps(worked_example()["J"]), tmp_path / "c.html").read_bytes()
-    ).hexdigest()
+    assert (
+        hashlib.sha256(first).hexdigest()
+        == hashlib.sha256(export_html(steps(worked_example()["J"]), tmp_path / "c.html").read_bytes()).hexdigest()
+    )
 
 
 def test_bad_paths_and_inputs_are_refused(tmp_path: Path) -> None:
@@ -182,8 +186,14 @@ def browser() -> Iterator[object]:
     with tempfile.TemporaryDirectory(prefix="micrograd-chromium-") as profile:
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
-        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                         f"--user-data-dir={profile}", "--window-size=1400,900"):
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--window-size=1400,900",
+        ):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)

@@ -48,8 +48,10 @@ def test_the_course_notes_d_and_a_lines_through_their_inputs() -> None:
     assert b.change == J_of(b=8.0 + 0.001) - 2.0 and b.predicted == 2.0 * 0.001
     assert str(b) == "b ↑ 0.001 → J ↑ 0.0020005 (∂J/∂b × 0.001 = 0.002)"  # 2·eps + eps²/2
     # a computed value is not an input: the message says which are
-    with pytest.raises(ValueError, match=re.escape("nudge: d is computed by the graph (op '-'), not an input; "
-                                                   "nudge an input (w, x, b, y)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("nudge: d is computed by the graph (op '-'), not an input; nudge an input (w, x, b, y)"),
+    ):
         nudge(v["J"], v["d"])
 
 
@@ -116,7 +118,9 @@ def test_nudge_converges_to_the_gradient_on_an_mlp_checked_by_torch() -> None:
     params = model.parameters()
     tp = [torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in params]
     lookup = dict(zip(params, tp))
-    hidden = [torch.tanh(lookup[n.b] + sum(lookup[w] * x.data for w, x in zip(n.w, xs))) for n in model.layers[0].neurons]
+    hidden = [
+        torch.tanh(lookup[n.b] + sum(lookup[w] * x.data for w, x in zip(n.w, xs))) for n in model.layers[0].neurons
+    ]
     (last,) = model.layers[1].neurons
     t_out = lookup[last.b] + sum(lookup[w] * h for w, h in zip(last.w, hidden))
     t_out.backward()
@@ -137,8 +141,11 @@ def test_nudge_converges_to_the_gradient_on_an_mlp_checked_by_torch() -> None:
         (lambda v: nudge(v["J"], v["w"], eps=math.nan), ValueError, "nudge(eps=nan)"),
         (lambda v: nudge(v["J"], Value(1.0, "q")), ValueError, "is not part of the graph"),
         (lambda v: nudge(v["J"], 2.0), TypeError, "takes an input Value of the graph"),
-        (lambda v: nudge(v["J"], next(n for n in topological_order(v["J"]) if isinstance(n, Constant))),
-         ValueError, "nudge: 2 is a constant"),
+        (
+            lambda v: nudge(v["J"], next(n for n in topological_order(v["J"]) if isinstance(n, Constant))),
+            ValueError,
+            "nudge: 2 is a constant",
+        ),
         (lambda v: nudge(Constant(2.0)), ValueError, "no inputs to move"),
     ],
 )

@@ -31,7 +31,16 @@ def svg_texts(graph: graphviz.Digraph) -> list[str]:
 
 def test_svg_of_the_worked_example_holds_every_label_value_and_gradient() -> None:
     texts = svg_texts(draw(worked_example()["J"], edge_labels=True))
-    by_hand = {"w": (2, -4), "x": (-2, 4), "b": (8, 2), "y": (2, -2), "c": (-4, 2), "a": (4, 2), "d": (2, 2), "J": (2, 1)}
+    by_hand = {
+        "w": (2, -4),
+        "x": (-2, 4),
+        "b": (8, 2),
+        "y": (2, -2),
+        "c": (-4, 2),
+        "a": (4, 2),
+        "d": (2, 2),
+        "J": (2, 1),
+    }
     for label, (data, grad) in by_hand.items():  # each box: its label, then data, then grad
         at = texts.index(label)
         assert texts[at + 1 : at + 3] == [f"data {data:.4f}", f"grad {grad:.4f}"], label
@@ -39,8 +48,14 @@ def test_svg_of_the_worked_example_holds_every_label_value_and_gradient() -> Non
     assert texts[at + 1 : at + 3] == ["data 4.0000", "grad 0.5000"]
     assert "2" in texts  # the constant
     assert {"×", "+", "−", "^2", "÷"} <= set(texts)
-    assert {"∂c/∂w = -2.0000", "∂c/∂x = 2.0000", "∂d/∂y = -1.0000", "∂v1/∂d = 4.0000", "∂J/∂v1 = 0.5000",
-            "∂J/∂2 = -1.0000"} <= set(texts)
+    assert {
+        "∂c/∂w = -2.0000",
+        "∂c/∂x = 2.0000",
+        "∂d/∂y = -1.0000",
+        "∂v1/∂d = 4.0000",
+        "∂J/∂v1 = 0.5000",
+        "∂J/∂2 = -1.0000",
+    } <= set(texts)
 
 
 def test_svg_of_a_neuron_shows_torch_gradients() -> None:
@@ -125,7 +140,9 @@ def test_jupyter_displays_inline_svg() -> None:
 # -- save -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")])
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")]
+)
 def test_save_by_suffix(tmp_path: Path, suffix: str, magic: bytes) -> None:
     J = worked_example()["J"]
     path = save(J, tmp_path / f"J{suffix}", edge_labels=True)

@@ -195,8 +195,12 @@ def test_mlp_final_grads_equal_backward_bitwise_and_torch() -> None:
     lookup = dict(zip(params, tp))
     h = [torch.tensor(x.data, dtype=torch.float64) for x in xs]
     for layer in model.layers:
-        h = [torch.tanh(lookup[n.b] + sum(lookup[w] * x for w, x in zip(n.w, h))) if n.activation == "tanh"
-             else lookup[n.b] + sum(lookup[w] * x for w, x in zip(n.w, h)) for n in layer.neurons]
+        h = [
+            torch.tanh(lookup[n.b] + sum(lookup[w] * x for w, x in zip(n.w, h)))
+            if n.activation == "tanh"
+            else lookup[n.b] + sum(lookup[w] * x for w, x in zip(n.w, h))
+            for n in layer.neurons
+        ]
     t_loss = (h[0] - 0.25) ** 2
     t_loss.backward()
     assert abs(t_loss.item() - loss.data) < 1e-12
@@ -205,7 +209,7 @@ def test_mlp_final_grads_equal_backward_bitwise_and_torch() -> None:
 
 
 def test_neuron_frames_use_the_nn_labels_and_torch_numbers() -> None:
-    n, xs, out = neuron()  # tanh(b + w0·x0 + w1·x1) with x0 = 0.5, x1 = -1.5
+    n, _, out = neuron()  # tanh(b + w0·x0 + w1·x1) with x0 = 0.5, x1 = -1.5
     frames = assert_final_grads_are_backwards(out)
     assert {"N0.w0", "N0.w1", "N0.b", "x0", "x1"} <= {frame.name for frame in frames}
     (w0,) = [frame for frame in frames if frame.name == "N0.w0"]
@@ -281,8 +285,17 @@ def test_frame_svg_shows_known_grads_and_blanks_for_the_rest() -> None:
     drawn = boxes(frame.svg())
     assert set(drawn) == {"w", "x", "c", "b", "a", "y", "d", "v1", "J"}  # v1: the equation's name
     shown = {name: texts[-1].strip() for name, (texts, _) in drawn.items()}
-    assert shown == {"J": "grad 1.0000", "v1": "grad 0.5000", "d": "grad 2.0000", "y": "grad -2.0000",
-                     "a": "grad", "b": "grad", "c": "grad", "x": "grad", "w": "grad"}  # blank, not 0
+    assert shown == {
+        "J": "grad 1.0000",
+        "v1": "grad 0.5000",
+        "d": "grad 2.0000",
+        "y": "grad -2.0000",
+        "a": "grad",
+        "b": "grad",
+        "c": "grad",
+        "x": "grad",
+        "w": "grad",
+    }  # blank, not 0
     assert drawn["y"][1] == HIGHLIGHT  # the node of this step...
     assert drawn["d"][1] == HIGHLIGHT and drawn["J"][1] == HIGHLIGHT  # ...and its path to J
     assert drawn["a"][1] == "black" and drawn["w"][1] == "black"

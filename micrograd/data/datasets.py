@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..checks import check_int, check_number, check_seed
 
-Seed = Union[int, np.random.Generator]
+Seed = int | np.random.Generator
 
 
 def _rng(where: str, seed: Seed) -> np.random.Generator:
@@ -106,9 +107,7 @@ def make_circles(
     return _finish(X, y, noise, rng)
 
 
-def make_spirals(
-    n: int = 300, classes: int = 3, noise: float = 0.0, seed: Seed = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.0, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """CS231n's spirals: `classes` arms winding out of the origin, one per class.
 
     Arm k: radius r evenly spaced over [0, 1], angle 4·r + 2πk/classes (+ Gaussian noise of

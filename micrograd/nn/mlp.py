@@ -9,14 +9,14 @@ from __future__ import annotations
 import collections.abc
 import math
 import random
-from typing import Callable, Sequence, Union
+from collections.abc import Callable, Sequence
 
 from ..checks import check_choice, check_int, check_seed
 from ..engine import Parameter, Value, scope, unary_op, weighted_sum
 from ..engine.ops import OPS
 
-Number = Union[int, float]
-Seed = Union[int, random.Random, None]
+Number = int | float
+Seed = int | random.Random | None
 
 
 # The activations a neuron accepts by name: "linear" (the identity), then every op of
@@ -130,8 +130,7 @@ class Layer(Module):
         rng = rng_from_seed(seed)
         self.name = name
         self.neurons = [
-            Neuron(nin, activation, init=init, seed=rng, name=f"{name}.N{i}", fan_out=nout)
-            for i in range(nout)
+            Neuron(nin, activation, init=init, seed=rng, name=f"{name}.N{i}", fan_out=nout) for i in range(nout)
         ]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +20,8 @@ from ..checks import check_bool, check_choice, check_int, check_number, check_se
 from ..engine import Parameter, Tape, Value, no_grad
 from ..training import loop
 from ..training.callbacks import Callback, History
-from ..training.losses import Loss, as_loss
 from ..training.loop import TrainingDivergedError
+from ..training.losses import Loss, as_loss
 from ..training.metrics import get_metric, metric_name
 from ..training.optim import get_optimizer
 from .dense import DENSE_ACTIVATIONS, Dense
@@ -29,7 +30,7 @@ from .layers import SequentialLayer, layer_type_names
 from .mlp import Module, Seed, rng_from_seed
 from .model_file import save_model
 
-ArrayLike = Union[np.ndarray, Sequence]
+ArrayLike = np.ndarray | Sequence
 
 _VERBOSE = {0: "silent", 1: "progress bar", 2: "one line per epoch"}
 _ENGINES = ("auto", "tape", "scalar")
@@ -42,9 +43,7 @@ class Sequential(Module):
     come from the generator that `micrograd.nn.manual_seed` restarts.
     """
 
-    def __init__(
-        self, layers: Sequence[SequentialLayer] = (), input_dim: int | None = None, seed: Seed = None
-    ) -> None:
+    def __init__(self, layers: Sequence[SequentialLayer] = (), input_dim: int | None = None, seed: Seed = None) -> None:
         self.layers: list[SequentialLayer] = []
         self.input_dim = None if input_dim is None else check_int("", "input_dim", input_dim)
         self._rng = rng_from_seed(seed)
@@ -60,9 +59,7 @@ class Sequential(Module):
     def add(self, layer: SequentialLayer) -> None:
         """Append a layer (Keras' `model.add(Dense(64, activation="relu", input_dim=50))`)."""
         if not isinstance(layer, SequentialLayer):
-            raise TypeError(
-                f"Sequential takes {layer_type_names()} layers, got {type(layer).__name__}: {layer!r:.60}"
-            )
+            raise TypeError(f"Sequential takes {layer_type_names()} layers, got {type(layer).__name__}: {layer!r:.60}")
         if layer.name:
             raise ValueError(f"layer {layer!r} already belongs to a model: make a new layer for each model")
         if self.optimizer is not None:
@@ -252,7 +249,7 @@ class Sequential(Module):
 
     @property
     def metrics_names(self) -> list[str]:
-        """"loss" and the metric names, in the order `evaluate` returns them."""
+        """ "loss" and the metric names, in the order `evaluate` returns them."""
         return ["loss", *(metric_name(m) for m in self.metrics)]
 
     # -- checking data --------------------------------------------------------------------------

@@ -9,6 +9,8 @@ every optimizer step, `on_epoch_end` with the epoch's figures (`logs`: "loss", t
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..checks import check_bool, check_choice, check_int, check_number
@@ -20,7 +22,9 @@ class Callback:
     """Does nothing at every hook: subclasses override the hooks they need."""
 
     model: Any = None  # the Sequential being trained, set by `fit` before `on_train_begin`
-    params: dict[str, Any] = {}  # set by `fit`: "epochs", "steps" (batches per epoch), "log_names"
+    params: Mapping[str, Any] = MappingProxyType(
+        {}
+    )  # set per callback by `fit`: "epochs", "steps" (batches per epoch), "log_names"
 
     def set_model(self, model: Any) -> None:
         self.model = model

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -166,7 +167,7 @@ def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedEr
         if isinstance(lr, (int, float)) and lr > 0
         else "Try a smaller learning rate"
     )
-    return TrainingDivergedError(f"training diverged at {where}: {what} (\"Learning rate: NaN!\"). {advice}.")
+    return TrainingDivergedError(f'training diverged at {where}: {what} ("Learning rate: NaN!"). {advice}.')
 
 
 # -- evaluation -----------------------------------------------------------------------------------

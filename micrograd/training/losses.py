@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..engine import Constant, Value, scope
 
-Number = Union[int, float]
-Scalar = Union[Value, Number]
-Scalars = Union[Scalar, Sequence[Scalar]]
+Number = int | float
+Scalar = Value | Number
+Scalars = Scalar | Sequence[Scalar]
 
 EPSILON = 1e-7  # Keras's `backend.epsilon()`: how far probabilities are kept from 0 and 1
 _SUM_TOLERANCE = 1e-6  # how far from 1 a target distribution may sum (float32 data rounds)
@@ -139,9 +140,7 @@ def _class_index(loss: str, index: Any, n_classes: int) -> int:
         index = items[0]
     if getattr(index, "ndim", None) == 0:
         index = index.item()
-    if isinstance(index, numbers.Integral) and _is_real(index):
-        k = int(index)
-    elif isinstance(index, float) and index.is_integer():
+    if (isinstance(index, numbers.Integral) and _is_real(index)) or (isinstance(index, float) and index.is_integer()):
         k = int(index)
     else:
         raise ValueError(f"{loss}: a class index must be an integer, got {type(index).__name__}: {index!r:.60}")
@@ -241,9 +240,7 @@ def binary_cross_entropy(pred: Scalars, target: Scalars, from_logits: bool = Fal
     values, targets = _pair(name, pred, target)
     _check_probabilities(name, "target", targets)
     if not from_logits:
-        _check_probabilities(
-            name, "pred", [v.data for v in values], " (pass from_logits=True if pred is a raw score)"
-        )
+        _check_probabilities(name, "pred", [v.data for v in values], " (pass from_logits=True if pred is a raw score)")
     with scope(name):
         terms = []
         for v, y in zip(values, targets):
@@ -342,9 +339,7 @@ def hinge(score: Scalars, label_pm1: Scalars) -> Value:
     values, labels = _pair("hinge", score, label_pm1, pred_name="score", target_name="label")
     for i, y in enumerate(labels):
         if y not in (-1.0, 1.0):
-            raise ValueError(
-                f"hinge: label[{i}] = {y!r} must be -1 or 1 (turn 0/1 labels into ±1 with 2*y - 1)"
-            )
+            raise ValueError(f"hinge: label[{i}] = {y!r} must be -1 or 1 (turn 0/1 labels into ±1 with 2*y - 1)")
     with scope("hinge"):
         return _mean([(1.0 - s if y == 1.0 else 1.0 + s).relu() for s, y in zip(values, labels)])
 

@@ -8,7 +8,7 @@ shape `Sequential.predict` returns.
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 import numpy as np
 
@@ -69,7 +69,7 @@ METRICS: dict[str, Metric] = {
 _CANONICAL: dict[Metric, str] = {accuracy: "accuracy", mean_squared_error: "mse", mean_absolute_error: "mae"}
 
 
-def get_metric(name_or_fn: Union[str, Metric]) -> Metric:
+def get_metric(name_or_fn: str | Metric) -> Metric:
     """The metric called `name` (Keras names: "accuracy", "acc", "mse", "mae", ...), or a callable as is."""
     if callable(name_or_fn):
         return name_or_fn

@@ -198,12 +198,11 @@ class SGD(Optimizer):
             p.data = p.data - lr * g
 
 
-
 class Adagrad(Optimizer):
     """Adagrad: each parameter's step shrinks with the sum of its squared gradients.
 
-        g = grad + weight_decay·p;  s = s + g²
-        p = p − lr_t · g / (√s + eps),  lr_t = lr / (1 + (t − 1)·lr_decay)
+    g = grad + weight_decay·p;  s = s + g²
+    p = p − lr_t · g / (√s + eps),  lr_t = lr / (1 + (t − 1)·lr_decay)
     """
 
     keras_name = "adagrad"
@@ -241,13 +240,12 @@ class Adagrad(Optimizer):
             p.data = p.data - lr_t * (g / (math.sqrt(self._sum[i]) + self.eps))
 
 
-
 class RMSprop(Optimizer):
     """RMSprop: divide by a running root-mean-square of the gradients.
 
-        g = grad + weight_decay·p;  v = alpha·v + (1 − alpha)·g²
-        d = √v + eps   (centered: √(v − ḡ²) + eps, with ḡ = alpha·ḡ + (1 − alpha)·g)
-        p = p − lr·g/d   (momentum > 0: b = momentum·b + g/d, p = p − lr·b)
+    g = grad + weight_decay·p;  v = alpha·v + (1 − alpha)·g²
+    d = √v + eps   (centered: √(v − ḡ²) + eps, with ḡ = alpha·ḡ + (1 − alpha)·g)
+    p = p − lr·g/d   (momentum > 0: b = momentum·b + g/d, p = p − lr·b)
     """
 
     keras_name = "rmsprop"
@@ -295,13 +293,12 @@ class RMSprop(Optimizer):
                 p.data = p.data - self.lr * (g / d)
 
 
-
 class Adam(Optimizer):
     """Adam: momentum (m) and RMSprop (v) together, each corrected for its start at 0.
 
-        g = grad + weight_decay·p      (AdamW instead shrinks p: p = p − lr·weight_decay·p)
-        m = beta1·m + (1 − beta1)·g;   v = beta2·v + (1 − beta2)·g²   (amsgrad: use max of all v)
-        p = p − lr/(1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps)
+    g = grad + weight_decay·p      (AdamW instead shrinks p: p = p − lr·weight_decay·p)
+    m = beta1·m + (1 − beta1)·g;   v = beta2·v + (1 − beta2)·g²   (amsgrad: use max of all v)
+    p = p − lr/(1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps)
     """
 
     keras_name = "adam"
@@ -354,7 +351,6 @@ class Adam(Optimizer):
             p.data = p.data - step_size * (m / (math.sqrt(v) / root_correction2 + self.eps))
 
 
-
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): p shrinks by lr·weight_decay·p
     each step, outside the running averages, so decay is not rescaled by √v."""
@@ -374,8 +370,6 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
-
-
 
 
 def get_optimizer(name_or_obj: str | Optimizer) -> Optimizer:
