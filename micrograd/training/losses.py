@@ -361,37 +361,6 @@ def multiclass_hinge(scores: Scalars, target_index: int, margin: float = 1.0) ->
         return _sum([((s - correct) + margin).relu() for j, s in enumerate(values) if j != k])
 
 
-# -- names, as Keras's compile() accepts them -------------------------------------------------------
-
-LOSSES: dict[str, Callable[..., Value]] = {
-    "mse": mse,
-    "mean_squared_error": mse,
-    "mae": mae,
-    "mean_absolute_error": mae,
-    "huber": huber,
-    "binary_crossentropy": binary_cross_entropy,
-    "categorical_crossentropy": categorical_cross_entropy,
-    "sparse_categorical_crossentropy": cross_entropy,
-    "kl_divergence": kl_divergence,
-    "hinge": hinge,
-    "multiclass_hinge": multiclass_hinge,
-}
-
-
-def get_loss(name_or_callable: str | Callable[..., Value]) -> Callable[..., Value]:
-    """The loss function for a Keras name such as "binary_crossentropy"; a callable is returned as is."""
-    if callable(name_or_callable):
-        return name_or_callable
-    if not isinstance(name_or_callable, str):
-        raise TypeError(
-            f"loss must be a name or a function, got {type(name_or_callable).__name__}: {name_or_callable!r:.60}"
-        )
-    key = name_or_callable.strip().lower()
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {name_or_callable!r}; choose one of: {', '.join(LOSSES)}")
-    return LOSSES[key]
-
-
 # -- what a training loop needs to know about a loss ------------------------------------------------
 
 #: The kinds of target a loss takes, per sample.
@@ -411,6 +380,8 @@ class Loss:
     target it takes (one of `TARGETS`). `activations` lists the last-layer activations whose
     outputs it reads as probabilities (empty: it reads any outputs). `on_softmax`, if given,
     replaces `fn` when the last layer is a softmax: Keras reads those outputs as probabilities.
+    `aliases` are its other Keras names; `function` is what `get_loss(name)` returns, when that is
+    not `fn` itself (kl_divergence, whose function takes its arguments in the other order).
     """
 
     def __init__(
@@ -420,6 +391,9 @@ class Loss:
         target: str = "values",
         activations: tuple[str, ...] = (),
         on_softmax: Callable[..., Value] | None = None,
+        *,
+        aliases: tuple[str, ...] = (),
+        function: Callable[..., Value] | None = None,
     ) -> None:
         if target not in TARGETS:
             raise ValueError(f"Loss: unknown target kind {target!r:.60}; choose one of: {', '.join(TARGETS)}")
@@ -428,6 +402,8 @@ class Loss:
         self.target = target
         self.activations = tuple(activations)
         self.on_softmax = on_softmax
+        self.aliases = aliases
+        self.function = fn if function is None else function
 
     def for_output(self, activation: str | None) -> Callable[..., Value]:
         """The per-sample loss `(outputs, target)` for a model whose last activation is `activation`."""
@@ -513,27 +489,39 @@ def _sparse_categorical_on_probabilities(probabilities: Sequence[Value], target:
     return categorical_cross_entropy(probabilities, [1.0 if j == target else 0.0 for j in range(len(probabilities))])
 
 
-def _name_of(fn: Callable[..., Value]) -> str:
-    """The first Keras name of one of LOSSES' functions (what messages call it), else its own name."""
-    return next((key for key, known in LOSSES.items() if known is fn), getattr(fn, "__name__", repr(fn)))
+#: Every loss that `compile` takes by name, with what it needs: a new loss is one entry here
+#: (its messages use its first name).
+KERAS_LOSSES: tuple[Loss, ...] = (
+    Loss("mse", mse, aliases=("mean_squared_error",)),
+    Loss("mae", mae, aliases=("mean_absolute_error",)),
+    Loss("huber", huber),
+    Loss("binary_crossentropy", binary_cross_entropy, "probabilities", ("sigmoid",)),
+    Loss("categorical_crossentropy", categorical_cross_entropy, "distribution", ("softmax", "sigmoid")),
+    Loss("sparse_categorical_crossentropy", cross_entropy, "index", on_softmax=_sparse_categorical_on_probabilities),
+    Loss("kl_divergence", _kl_divergence_pred_first, "distribution", ("softmax", "sigmoid"), function=kl_divergence),
+    Loss("hinge", hinge, "labels_pm1"),
+    Loss("multiclass_hinge", multiclass_hinge, "index"),
+)
 
-
-# What each of LOSSES' functions needs (a loss of your own takes one number per output).
-_KNOWN: dict[Callable[..., Value], Loss] = {
-    mse: Loss(_name_of(mse), mse),
-    mae: Loss(_name_of(mae), mae),
-    huber: Loss(_name_of(huber), huber),
-    binary_cross_entropy: Loss(_name_of(binary_cross_entropy), binary_cross_entropy, "probabilities", ("sigmoid",)),
-    categorical_cross_entropy: Loss(
-        _name_of(categorical_cross_entropy), categorical_cross_entropy, "distribution", ("softmax", "sigmoid")
-    ),
-    kl_divergence: Loss(_name_of(kl_divergence), _kl_divergence_pred_first, "distribution", ("softmax", "sigmoid")),
-    cross_entropy: Loss(
-        _name_of(cross_entropy), cross_entropy, "index", on_softmax=_sparse_categorical_on_probabilities
-    ),
-    multiclass_hinge: Loss(_name_of(multiclass_hinge), multiclass_hinge, "index"),
-    hinge: Loss(_name_of(hinge), hinge, "labels_pm1"),
+#: Each Keras name and its loss function, as `get_loss` returns it.
+LOSSES: dict[str, Callable[..., Value]] = {
+    name: loss.function for loss in KERAS_LOSSES for name in (loss.name, *loss.aliases)
 }
+_BY_FUNCTION = {loss.function: loss for loss in KERAS_LOSSES}
+
+
+def get_loss(name_or_callable: str | Callable[..., Value]) -> Callable[..., Value]:
+    """The loss function for a Keras name such as "binary_crossentropy"; a callable is returned as is."""
+    if callable(name_or_callable):
+        return name_or_callable
+    if not isinstance(name_or_callable, str):
+        raise TypeError(
+            f"loss must be a name or a function, got {type(name_or_callable).__name__}: {name_or_callable!r:.60}"
+        )
+    key = name_or_callable.strip().lower()
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name_or_callable!r}; choose one of: {', '.join(LOSSES)}")
+    return LOSSES[key]
 
 
 def as_loss(loss: Loss | str | Callable[..., Value]) -> Loss:
@@ -544,11 +532,13 @@ def as_loss(loss: Loss | str | Callable[..., Value]) -> Loss:
     if isinstance(loss, Loss):
         return loss
     fn = get_loss(loss)
-    return _KNOWN.get(fn) or Loss(_name_of(fn), fn)
+    known = _BY_FUNCTION.get(fn)
+    return known if known is not None else Loss(getattr(fn, "__name__", repr(fn)), fn)
 
 
 __all__ = [
     "EPSILON",
+    "KERAS_LOSSES",
     "LOSSES",
     "TARGETS",
     "Loss",
