@@ -118,7 +118,7 @@ class TapeEngine:
         self.program.backward(np.array([[o.grad for o in head] for head in self._heads]))
 
 
-Engine = Any  # ScalarEngine | TapeEngine
+Engine = ScalarEngine | TapeEngine
 
 
 def sample_loss_fn(model: TrainableModel) -> Callable[[list[Value], Any], Value]:
