@@ -284,7 +284,6 @@ def test_precision_and_rankdir() -> None:
     [
         ({"color": "rainbow"}, "color='rainbow'"),
         ({"precision": -1}, "precision=-1"),
-        ({"precision": 2.5}, "precision=2.5"),
         ({"rankdir": "XY"}, "rankdir='XY'"),
         ({"collapse": "model"}, "collapse='model'"),
         ({"max_nodes": 0}, "max_nodes=0"),
@@ -292,6 +291,22 @@ def test_precision_and_rankdir() -> None:
 )
 def test_bad_options_are_named(options: dict, message: str) -> None:
     with pytest.raises(ValueError) as error:
+        draw(worked_example()["J"], **options)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"precision": 2.5}, "precision=2.5"),
+        ({"precision": True}, "precision=True"),
+        ({"max_nodes": "many"}, "max_nodes='many'"),
+        ({"show_grad": "yes"}, "show_grad='yes'"),
+        ({"edge_labels": 1}, "edge_labels=1"),
+    ],
+)
+def test_options_of_the_wrong_type_are_type_errors(options: dict, message: str) -> None:
+    with pytest.raises(TypeError) as error:
         draw(worked_example()["J"], **options)
     assert message in str(error.value)
 

@@ -102,6 +102,7 @@ class DrawOptions:
     max_nodes: int = MAX_NODES
 
     def __post_init__(self) -> None:
+        """Check every option: a wrong type is a TypeError, a wrong value a ValueError."""
         color, precision, rankdir, collapse, max_nodes = (
             self.color,
             self.precision,
@@ -109,15 +110,23 @@ class DrawOptions:
             self.collapse,
             self.max_nodes,
         )
+        if self.show_grad is not None and not isinstance(self.show_grad, bool):
+            raise TypeError(f"draw(show_grad={self.show_grad!r:.40}): choose None, True or False")
+        if not isinstance(self.edge_labels, bool):
+            raise TypeError(f"draw(edge_labels={self.edge_labels!r:.40}): choose True or False")
         if color is not None and color not in COLORINGS:
             raise ValueError(f"draw(color={color!r:.40}): choose None, 'grad' or 'role'")
-        if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
+        if isinstance(precision, bool) or not isinstance(precision, int):
+            raise TypeError(f"draw(precision={precision!r:.40}): give a whole number of digits from 0 to 15")
+        if not 0 <= precision <= 15:
             raise ValueError(f"draw(precision={precision!r:.40}): give a whole number of digits from 0 to 15")
         if rankdir not in RANKDIRS:
             raise ValueError(f"draw(rankdir={rankdir!r:.40}): choose one of {', '.join(RANKDIRS)}")
         if collapse is not None and collapse not in COLLAPSE_LEVELS:
             raise ValueError(f"draw(collapse={collapse!r:.40}): choose None, 'neuron' or 'layer'")
-        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+            raise TypeError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
+        if max_nodes < 1:
             raise ValueError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
 
 
