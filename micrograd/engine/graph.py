@@ -92,10 +92,13 @@ def chain_rule(order: list[Value], record: list[Term] | None = None) -> None:
             dx, dy = local if type(local) is tuple else local(floats, node.data, x.data, y.data)
             x.grad += dx * grad
             y.grad += dy * grad
-        if record is not None:
-            children = (x,) if y is None else (x, y)
-            for slot, (child, d) in enumerate(zip(children, node.local_grads())):
-                record.append(Term(child, node, slot, d, grad))
+    if record is not None:
+        # The terms, in the order the walk added them. Read after the walk, not during it, so
+        # backward() pays nothing for them: a node's gradient is final once the walk passes it
+        # on (only the nodes before it add to it), so node.grad is the upstream of each term.
+        for node in reversed(order):
+            for slot, (child, d) in enumerate(zip(node.children, node.local_grads())):
+                record.append(Term(child, node, slot, d, node.grad))
 
 
 def copy_graph(order: list[Value]) -> list[Value]:
