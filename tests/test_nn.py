@@ -46,8 +46,9 @@ def test_layer_api() -> None:
     out = layer([1.0, 2.0, 3.0])
     assert isinstance(out, list) and len(out) == 2
     assert [o.data for o in out] == [n([1.0, 2.0, 3.0]).data for n in layer.neurons]
-    single = Layer(3, 1, seed=0)([1.0, 2.0, 3.0])
-    assert isinstance(single, list) and len(single) == 1  # a layer always returns a list
+    single = Layer(3, 1, seed=0)
+    assert isinstance(single([1.0, 2.0, 3.0]), Value)  # one neuron: its Value, as in micrograd
+    assert single.outputs([1.0, 2.0, 3.0])[0].data == single([1.0, 2.0, 3.0]).data  # outputs(): a list
     assert repr(layer) == "Layer(3, 2, activation='tanh')"
 
 

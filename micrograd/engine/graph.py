@@ -7,6 +7,7 @@ each term instead of repeating the walk. Nothing here recurses, so a graph of an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .ops import FLOATS, OPS
@@ -81,7 +82,11 @@ def chain_rule(order: list[Value], record: list[Term] | None = None) -> None:
         # What node.local_grads() returns, read here without a method call per node.
         grad = node.grad
         y = node._y
-        local = table[node.op]
+        try:
+            local = table[node.op]
+        except KeyError:  # a user-defined op (micrograd's way): its own _backward adds its terms
+            node._backward()
+            continue
         if local is ONES:  # `+`: both local derivatives are 1, and 1 × grad is grad
             x.grad += grad
             y.grad += grad  # type: ignore[union-attr]
@@ -111,8 +116,22 @@ def copy_graph(order: list[Value]) -> list[Value]:
         new.data, new.grad, new.op, new._meta, new._mark = node.data, 0.0, node.op, node._meta, None
         new._x = None if node._x is None else copies[position[id(node._x)]]
         new._y = None if node._y is None else copies[position[id(node._y)]]
+        if node._x is not None and node.op not in DERIVATIVES:
+            # A user-defined op's _backward adds to the ORIGINAL operands: the copy passes on the
+            # original's local derivatives instead (read from its _backward, see local_grads).
+            new._meta = (*node._meta[:4], _passing_on(new, node))
         copies.append(new)
     return copies
+
+
+def _passing_on(copy: Value, original: Value) -> Callable[[], None]:
+    """A `_backward` for `copy` that adds `original.local_grads()` × copy.grad to the copy's operands."""
+
+    def _backward() -> None:
+        for child, d in zip(copy.children, original.local_grads()):
+            child.grad += d * copy.grad
+
+    return _backward
 
 
 class Gradients(NamedTuple):

@@ -288,7 +288,13 @@ class Tape:
             else:
                 op = OPS.get(node.op)
                 if op is None or op.arity != len(children):
-                    raise ValueError(f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}")
+                    raise ValueError(
+                        f"Tape.record: node {names_by_node[node]!r} uses the op {node._op!r:.40}, defined by user "
+                        "code (its _backward): the tape runs only the ops of micrograd.engine.ops on arrays. "
+                        "Use backward() on this graph, or build it from the engine's ops"
+                        if node.user_op
+                        else f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}"
+                    )
                 operands = tuple(
                     Const(child.data, names_by_node[child])
                     if isinstance(child, Constant) and child not in input_set

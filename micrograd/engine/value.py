@@ -3,8 +3,11 @@ chain rule over that graph in reverse topological order.
 
 Design notes, for the reader who compares this with Karpathy's micrograd:
 - A node holds its operands (`children`) and the name of its op; the derivative rules live once,
-  in `micrograd.engine.ops`. There are no per-node closures, so no node refers to itself and the graph is
-  freed by reference counting the moment it is dropped: Python's cycle collector never has work.
+  in `micrograd.engine.ops`. There are no per-node closures, so no node refers to itself and the
+  graph is freed by reference counting the moment it is dropped: Python's cycle collector never
+  has work. micrograd's surface is still there for code written against it: `Value(data,
+  _children, _op)`, `_prev`, `_op`, and `_backward` (made on request from `local_grads()`; a node
+  built by hand, as the lecture builds its tanh, may set its own: a user-defined op).
 - Nothing walks the graph recursively: `topological_order` keeps its own stack, so a chain of a
   million nodes needs no special recursion limit. Copying and pickling go through a flat list.
 - `backward()` follows PyTorch: leaves accumulate gradients across calls until `zero_grad()`,
@@ -91,37 +94,72 @@ class Value:
     # every slot of every node several times while they live, so a node keeps only what the
     # chain rule needs in slots of its own. Operands sit in two slots (no tuple: one object per
     # node, not two). The rarely set `label`, `scope` and `arg` share one slot, `_meta`: it holds
-    # the scope name alone (a str) for nearly every node, or a (label, scope, arg) tuple.
+    # the scope name alone (a str) for nearly every node, or a (label, scope, arg) tuple, or for a
+    # user-defined op (label, scope, arg, its name, its `_backward`).
     __slots__ = ("_mark", "_meta", "_x", "_y", "data", "grad", "op")
     __array_ufunc__ = None  # makes NumPy scalars defer to Value's reflected operators
 
     data: float
     grad: float
-    op: str  # the op's name in micrograd.engine.ops.OPS ("+", "tanh", ...), "" for a leaf
+    op: str  # the op's name in micrograd.engine.ops.OPS ("+", "tanh", ...), "" for a leaf, "user:NAME"
+    # for an op whose derivative comes from user code (see `_backward`)
     _x: Value | None  # the first operand (None for a leaf)
     _y: Value | None  # the second operand of a binary op
-    _meta: str | tuple[str, str, float | None]  # scope, or (label, scope, arg): see above
+    _meta: str | tuple[Any, ...]  # scope, or (label, scope, arg[, user op name, user _backward])
     _mark: object  # which `topological_order` walk last reached this node
 
     def __init__(
         self,
         data: float,
-        label: str = "",
-        _children: tuple[Value, ...] = (),
+        _children: tuple[Value, ...] | str = (),
         _op: str = "",
+        label: str = "",
         _arg: float | None = None,
     ) -> None:
+        """`Value(2.0, "w")` or `Value(2.0, label="w")`: a leaf. `Value(t, (a, b), "op")`, in
+        micrograd's order, makes a node by hand: an op the engine knows by that name and operand
+        count is differentiated by the engine, any other is a user-defined op (set its `_backward`).
+        """
+        operands: Any = _children
+        if type(_children) is str:  # Value(2.0, "w"): the label in second place
+            if label:
+                raise TypeError(f"Value got two labels, {_children!r:.40} and {label!r:.40}")
+            operands, label = (), _children
         self.data = data if type(data) is float else _to_float(data)
         self.grad = 0.0
-        if len(_children) > 2:
-            raise ValueError(f"a node has at most two operands, got {len(_children)}")
-        self._x = _children[0] if _children else None
-        self._y = _children[1] if len(_children) == 2 else None
-        self.op = _op
         self._mark = None
         self._meta = _scope
+        if not operands:
+            self._x = self._y = None
+            self.op = _op
+        else:
+            self._set_operands(operands, _op)
         if label != "" or _arg is not None:  # also sends a label that is not a str to the check
             self._set_meta(label, _scope, _arg)
+
+    def _set_operands(self, children: Any, op: str) -> None:
+        """The operands and op of a node built by hand (micrograd's `Value(data, _children, _op)`)."""
+        if isinstance(children, Value) or not isinstance(children, (tuple, list, set, frozenset)):
+            raise TypeError(f"Value: _children must be a tuple of Values, such as (a, b); got {children!r:.60}")
+        operands = tuple(children)
+        for i, child in enumerate(operands):
+            if not isinstance(child, Value):
+                raise TypeError(f"Value: _children[{i}] must be a Value, got {type(child).__name__}: {child!r:.60}")
+        if len(operands) > 2:
+            raise ValueError(
+                f"Value: a node has at most two operands, got {len(operands)}; combine them in steps, "
+                "such as (a + b) + c"
+            )
+        if type(op) is not str:
+            raise TypeError(f"Value: _op must be a str naming the op, got {type(op).__name__}: {op!r:.60}")
+        self._x = operands[0]
+        self._y = operands[1] if len(operands) == 2 else None
+        known = OPS.get(op)
+        if known is not None and known.arity == len(operands):
+            self.op = op  # the engine knows it: its derivative comes from micrograd.engine.ops
+        else:
+            self.op = USER_OP + op
+            self._meta = ("", _scope, None, op, None)
 
     @property
     def label(self) -> str:
@@ -155,7 +193,69 @@ class Value:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r:.60}")
         if type(scope) is not str:
             raise TypeError(f"Value scope must be a str, got {type(scope).__name__}: {scope!r:.60}")
-        self._meta = scope if not label and arg is None else (label, scope, arg)
+        meta = self._meta
+        if type(meta) is tuple and len(meta) == 5:  # a user-defined op keeps its name and _backward
+            self._meta = (label, scope, arg, meta[3], meta[4])
+        else:
+            self._meta = scope if not label and arg is None else (label, scope, arg)
+
+    # -- micrograd's names ----------------------------------------------------------------------
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The operands as a set, as micrograd keeps them (use `children` for their order)."""
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        """The op's name as micrograd writes it: "+", "*", "tanh", "ReLU", "**2"; "" for a leaf."""
+        meta = self._meta
+        if type(meta) is tuple and len(meta) == 5:
+            return str(meta[3])
+        arg = self.arg
+        if self.op == "**" and arg is not None:
+            return f"**{_format_number(arg)}"
+        return "ReLU" if self.op == "relu" else self.op
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's closure: adds this node's share of the gradient to its operands' `.grad`
+        (`x.grad += ∂self/∂x × self.grad`), so the lecture's hand-run backward pass works.
+
+        For an op of the engine it is made from `local_grads()` when asked for; a node built by
+        hand (`Value(t, (x,), "tanh")`) may set its own, as the lecture does: a user-defined op,
+        which `backward()`, drawings, `steps()` and `gradcheck` use (the tape refuses it).
+        """
+        meta = self._meta
+        if type(meta) is tuple and len(meta) == 5:
+            user = meta[4]
+            return user if user is not None else lambda: _missing_backward(self)
+        if self._x is None:
+            return _nothing  # a leaf passes nothing on, as in micrograd
+
+        def _backward() -> None:
+            for child, d in zip(self.children, self.local_grads()):
+                child.grad += d * self.grad
+
+        return _backward
+
+    @_backward.setter
+    def _backward(self, backward: Callable[[], None]) -> None:
+        if not callable(backward):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(backward).__name__}")
+        if self._x is None:
+            raise ValueError(
+                f"_backward is set on a node built from operands (Value(t, (x,), 'tanh')); "
+                f"{self!r:.60} is a leaf, with no operands to pass a gradient to"
+            )
+        name = self._op
+        self.op = USER_OP + name
+        self._meta = (self.label, self.scope, self.arg, name, backward)
+
+    @property
+    def user_op(self) -> bool:
+        """True for an op whose derivative comes from user code (its `_backward`), not the engine."""
+        return self.op.startswith(USER_OP)
 
     @property
     def children(self) -> tuple[Value, ...]:
@@ -293,12 +393,16 @@ class Value:
         """∂self/∂child for each child, in `children` order (empty for a leaf).
 
         The single source of every derivative: `backward()` multiplies by these, and the
-        visualizer writes them on the edges.
+        visualizer writes them on the edges. For a user-defined op they are read by running its
+        `_backward` once with this node's gradient at 1 and its operands' at 0 (then restored),
+        so two threads must not ask for them on the same graph at once.
         """
         x, y = self._x, self._y
         if x is None:
             return ()
-        derivatives = DERIVATIVES[self.op]
+        derivatives = DERIVATIVES.get(self.op)
+        if derivatives is None:
+            return _user_local_grads(self)
         if type(derivatives) is tuple:
             return derivatives
         return derivatives(FLOATS, self.data, x.data, self.arg if y is None else y.data)
@@ -490,10 +594,57 @@ def _flatten(root: Value) -> list[tuple]:
 def _rebuild(records: list[tuple]) -> Value:
     nodes: list[Value] = []
     for cls, data, grad, label, op, children, arg, node_scope in records:
-        node = Constant(data) if cls is Constant else cls(data, label, tuple(nodes[i] for i in children), op, arg)
+        operands = tuple(nodes[i] for i in children)
+        if cls is Constant:
+            node = Constant(data)
+        else:  # a user-defined op comes back without its _backward, which cannot be pickled
+            node = cls(data, operands, op.removeprefix(USER_OP), label=label, _arg=arg)
         node.grad, node.label, node.scope = grad, label, node_scope
         nodes.append(node)
     return nodes[-1]
+
+
+#: The prefix of `Value.op` for an op whose derivative comes from user code ("user:tanh").
+USER_OP = "user:"
+
+
+def _nothing() -> None:
+    """A leaf's `_backward`: there is nothing below it."""
+
+
+class UserOpError(ValueError):
+    """A node built by hand (`Value(t, (x,), "sig")`) whose derivative nobody defined."""
+
+
+def _missing_backward(node: Value) -> None:
+    name = node._op
+    where = f" (node '{node.label}')" if node.label else ""
+    raise UserOpError(
+        f"the op {name!r}{where} has no derivative: the engine has no op of that name with "
+        f"{len(node.children)} operand(s), and no _backward was set. Define it as the lecture does: "
+        f"`out = Value(t, (x,), {name!r}); def _backward(): x.grad += <d{name}/dx> * out.grad; "
+        "out._backward = _backward`, or use one of the engine's ops (micrograd.engine.ops.OPS)"
+    )
+
+
+def _user_local_grads(node: Value) -> tuple[float, ...]:
+    """∂node/∂child for each child of a user-defined op: its `_backward` run once with the node's
+    gradient at 1 and its operands' at 0, every gradient restored after. An operand used twice
+    (`Value(t, (a, a), ...)`) gets its whole derivative in the first place and 0 in the second."""
+    children = node.children
+    saved = [(n, n.grad) for n in {id(n): n for n in (node, *children)}.values()]
+    try:
+        for child in children:
+            child.grad = 0.0
+        node.grad = 1.0
+        node._backward()
+        grads = [child.grad for child in children]
+    finally:
+        for n, grad in saved:
+            n.grad = grad
+    if len(children) == 2 and children[0] is children[1]:
+        return (grads[0], 0.0)
+    return tuple(grads)
 
 
 _DIV = OPS["/"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +9,7 @@ from ..checks import check_choice, check_int
 from ..engine import Parameter, Value, scope
 from ..training.losses import softmax
 from .layers import SequentialLayer, file_numbers
-from .mlp import ACTIVATIONS, INITS, Layer
+from .mlp import ACTIVATIONS, INITS, Layer, RandomSource
 
 #: Activations a `Dense` layer accepts: those of a neuron (`ACTIVATIONS`), plus "softmax" over the whole layer.
 DENSE_ACTIVATIONS = (*ACTIVATIONS, "softmax")
@@ -47,7 +46,7 @@ class Dense(SequentialLayer):
             raise RuntimeError(f"{self!r} has no weights yet: the model builds it once its input size is known")
         return self.layer
 
-    def build(self, nin: int, rng: random.Random) -> None:
+    def build(self, nin: int, rng: RandomSource) -> None:
         neuron_activation = "linear" if self.activation == "softmax" else self.activation
         self.layer = Layer(nin, self.units, neuron_activation, init=self.init, seed=rng, name=self.name)
 
@@ -62,7 +61,7 @@ class Dense(SequentialLayer):
         return self.layer.parameters() if self.layer is not None else []
 
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
-        return self.after_tape(self._built()(x))
+        return self.after_tape(self._built().outputs(x))
 
     # A softmax subtracts the largest score, a number taken from the data: a softmax layer's graph
     # differs from sample to sample. As the last layer it runs per sample after the tape.
@@ -71,7 +70,7 @@ class Dense(SequentialLayer):
         return last or self.activation != "softmax"
 
     def record(self, x: list[Value], last: bool) -> tuple[list[Value], list[Value]]:
-        return (self._built()(x) if last else self(x)), []
+        return (self._built().outputs(x) if last else self(x)), []
 
     def after_tape(self, outputs: list[Value]) -> list[Value]:
         if self.activation != "softmax":

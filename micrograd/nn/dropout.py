@@ -11,6 +11,7 @@ import numpy as np
 from ..checks import check_number, check_seed
 from ..engine import Value, scope
 from .layers import SequentialLayer, file_number
+from .mlp import RandomSource
 
 
 class Dropout(SequentialLayer):
@@ -31,7 +32,7 @@ class Dropout(SequentialLayer):
         self.name = ""
         self.rng: random.Random | None = None
 
-    def build(self, nin: int, rng: random.Random) -> None:
+    def build(self, nin: int, rng: RandomSource) -> None:
         self.rng = random.Random(self.seed if self.seed is not None else rng.getrandbits(64))
 
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:

@@ -9,12 +9,11 @@ only through `SequentialLayer`, so a new layer type is one subclass in one file:
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..engine import Parameter, Value
-from .mlp import Module
+from .mlp import Module, RandomSource
 
 #: Every layer type by its "type" name, filled as the classes are defined.
 LAYER_TYPES: dict[str, type[SequentialLayer]] = {}
@@ -43,7 +42,7 @@ class SequentialLayer(Module):
 
     # -- building -------------------------------------------------------------------------------
 
-    def build(self, nin: int, rng: random.Random) -> None:
+    def build(self, nin: int, rng: RandomSource) -> None:
         """Make the weights for inputs of size `nin`, drawing from the model's generator."""
 
     def output_size(self, nin: int | None) -> int | None:

@@ -10,13 +10,13 @@ import collections.abc
 import math
 import random
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from ..checks import check_choice, check_int, check_seed
+from ..checks import check_bool, check_choice, check_int, check_seed
 from ..engine import Parameter, Value, scope, unary_op, weighted_sum
 from ..engine.ops import OPS
 
 Number = int | float
-Seed = int | random.Random | None
 
 
 # The activations a neuron accepts by name: "linear" (the identity), then every op of
@@ -29,20 +29,34 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 
 INITS = ("uniform", "normal", "xavier", "he")
 
-# Models built without a seed draw from this generator: a program gives the same numbers on
-# every run, and two models in one program still differ. `manual_seed` restarts it.
-_default_rng = random.Random(0)
+
+class RandomSource(Protocol):
+    """What initialisation draws from: a `random.Random`, or the `random` module itself."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+    def gauss(self, mu: float, sigma: float) -> float: ...
+    def getrandbits(self, k: int, /) -> int: ...
+
+
+#: A model's `seed=`: None (Python's global `random`), an int, or a generator to draw from.
+Seed = int | RandomSource | None
 
 
 def manual_seed(seed: int) -> None:
-    """Restart the generator used by models built without `seed=`, as `torch.manual_seed` does."""
-    _default_rng.seed(seed)
+    """Seed Python's global `random`, which models built without `seed=` draw from, as
+    `torch.manual_seed` seeds PyTorch's global generator (`random.seed(seed)` does the same)."""
+    random.seed(check_seed("manual_seed", seed))
 
 
-def rng_from_seed(seed: Seed) -> random.Random:
-    """The generator a model draws from: the shared default for None, a `random.Random` as is."""
-    if seed is None:
-        return _default_rng
+def rng_from_seed(seed: Seed) -> RandomSource:
+    """What a model draws its initial weights from.
+
+    None: Python's global `random`, as micrograd does, so `random.seed(1337)` before
+    `MLP(2, [16, 16, 1])` gives micrograd's own weights (and its demo's published losses). An int:
+    a generator of the model's own, which nothing else moves. A `random.Random`: that generator.
+    """
+    if seed is None or seed is random:
+        return random
     if isinstance(seed, random.Random):
         return seed
     return random.Random(check_seed("", seed))
@@ -52,7 +66,20 @@ def _check_activation(name: str) -> Callable[[Value], Value]:
     return ACTIVATIONS[check_choice("", "activation", name, ACTIVATIONS)]
 
 
-def _initial_weight(init: str, rng: random.Random, fan_in: int, fan_out: int) -> float:
+def _micrograd_nonlin(activation: str | bool, nonlin: bool | None) -> str:
+    """The activation's name, from ours ("relu") or from micrograd's `nonlin` flag (True/False)."""
+    if isinstance(activation, bool):  # Neuron(3, False): micrograd's positional nonlin
+        if nonlin is not None:
+            raise TypeError("give the activation or micrograd's nonlin, not both")
+        nonlin = activation
+    elif nonlin is None:
+        return activation
+    elif activation != "relu":
+        raise TypeError(f"give activation={activation!r} or micrograd's nonlin={nonlin!r}, not both")
+    return "relu" if check_bool("", "nonlin", nonlin) else "linear"
+
+
+def _initial_weight(init: str, rng: RandomSource, fan_in: int, fan_out: int) -> float:
     if init == "uniform":  # micrograd's U(-1, 1)
         return rng.uniform(-1.0, 1.0)
     if init == "normal":  # N(0, 1)
@@ -78,25 +105,35 @@ class Module:
 
 
 class Neuron(Module):
-    """activation(w · x + b): one weight per input and a bias."""
+    """activation(w · x + b): one weight per input and a bias.
+
+    micrograd's `Neuron(nin, nonlin=True)` works too: nonlin=True is "relu", False is "linear".
+    """
 
     def __init__(
         self,
         nin: int,
-        activation: str = "relu",
+        activation: str | bool = "relu",
         *,
+        nonlin: bool | None = None,
         init: str = "uniform",
         seed: Seed = None,
         name: str = "N",
         fan_out: int = 1,
     ) -> None:
         check_int("", "nin", nin)
+        activation = _micrograd_nonlin(activation, nonlin)
         self.activation = activation
         self._activate = _check_activation(activation)
         self.name = name
         rng = rng_from_seed(seed)
         self.w = [Parameter(_initial_weight(init, rng, nin, fan_out), f"{name}.w{i}") for i in range(nin)]
         self.b = Parameter(0.0, f"{name}.b")
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: True unless the neuron is linear."""
+        return self.activation != "linear"
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         if len(x) != len(self.w):
@@ -113,27 +150,36 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """`nout` neurons that all read the same inputs; calling it returns a list of `nout` Values."""
+    """`nout` neurons that all read the same inputs. Calling it returns their outputs, a list, or
+    the one Value when `nout` is 1, as micrograd's `Layer` does (`outputs(x)` is always a list).
+    micrograd's `Layer(nin, nout, nonlin=False)` works too."""
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: str | bool = "relu",
         *,
+        nonlin: bool | None = None,
         init: str = "uniform",
         seed: Seed = None,
         name: str = "L",
     ) -> None:
         check_int("", "nin", nin)
         check_int("", "nout", nout)
+        activation = _micrograd_nonlin(activation, nonlin)
         rng = rng_from_seed(seed)
         self.name = name
         self.neurons = [
             Neuron(nin, activation, init=init, seed=rng, name=f"{name}.N{i}", fan_out=nout) for i in range(nout)
         ]
 
-    def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
+    def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def outputs(self, x: Sequence[Value | Number]) -> list[Value]:
+        """Each neuron's output, as a list (also for one neuron)."""
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self) -> list[Parameter]:
@@ -190,9 +236,9 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
-        out = self.layers[0](x)
+        out = self.layers[0].outputs(x)
         for layer in self.layers[1:]:
-            out = layer(out)
+            out = layer.outputs(out)
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Parameter]:
@@ -205,4 +251,15 @@ class MLP(Module):
         return f"MLP({shape}; {len(self.parameters())} parameters)"
 
 
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "Neuron", "manual_seed", "rng_from_seed"]
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "Layer",
+    "Module",
+    "Neuron",
+    "RandomSource",
+    "Seed",
+    "manual_seed",
+    "rng_from_seed",
+]
