@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from micrograd.datasets import make_blobs, make_moons
+from micrograd.datasets import make_blobs, make_moons, make_spirals
 from micrograd.nn.sequential import Dense, Sequential
 from micrograd.optim import Adam
 from micrograd.training.callbacks import History
@@ -104,3 +104,111 @@ def test_a_flat_probability_is_drawn_on_the_full_0_to_1_scale():
     fig = plot_decision_boundary(_Flat(), X, y)
     colorbar = fig.axes[1]
     assert colorbar.get_ylim() == (0.0, 1.0)
+
+
+class _ThreeBands:
+    """Class 0 left of x0 = 0, class 2 right of it, class 1 only above x1 = 1: a 0|2 border with no 1 near it."""
+
+    def predict(self, X):
+        X = np.asarray(X)
+        scores = np.zeros((len(X), 3))
+        scores[np.arange(len(X)), np.where(X[:, 1] > 1.0, 1, np.where(X[:, 0] < 0.0, 0, 2))] = 1.0
+        return scores
+
+
+def _regions(fig):
+    """The QuadMesh of class numbers that plot_decision_boundary paints."""
+    from matplotlib.collections import QuadMesh
+
+    (mesh,) = [c for c in fig.axes[0].collections if isinstance(c, QuadMesh)]
+    return mesh
+
+
+def _grid(X, resolution):
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = 0.1 * np.maximum(high - low, 1e-9) + 0.1
+    xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
+    ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy
+
+
+def test_each_grid_point_is_painted_with_the_class_the_model_predicts_there(tmp_path):
+    X, y = make_spirals(30, seed=0)
+    model = Sequential([Dense(8, activation="tanh"), Dense(3, activation="softmax")], input_dim=2, seed=0)
+    fig = plot_decision_boundary(model, X, y, resolution=25)
+    gx, gy = _grid(X, 25)
+    expected = np.argmax(model.predict(np.column_stack([gx.ravel(), gy.ravel()])), axis=1).reshape(gx.shape)
+    mesh = _regions(fig)
+    assert np.array_equal(np.asarray(mesh.get_array()).reshape(gx.shape), expected)
+    # One flat colour per class: class k is exactly the k-th colour of the mesh's colormap.
+    assert mesh.cmap.N == 3 and [mesh.cmap(mesh.norm(k)) for k in range(3)] == [mesh.cmap(k) for k in range(3)]
+    # The cells are centred on the grid points, so each point's cell shows its own prediction.
+    x0, x1 = mesh.get_coordinates()[0, :2, 0]
+    assert np.isclose((x0 + x1) / 2, gx[0, 0])
+    # Deterministic PNG.
+    plot_decision_boundary(model, X, y, path=tmp_path / "a.png", resolution=25)
+    plot_decision_boundary(model, X, y, path=tmp_path / "b.png", resolution=25)
+    assert assert_png(tmp_path / "a.png") == assert_png(tmp_path / "b.png")
+
+
+def test_no_false_class_band_is_drawn_where_two_other_classes_meet():
+    # The old contourf over the class numbers painted a class-1 band along every 0|2 border.
+    X = np.array([[-2.0, -2.0], [2.0, -2.0], [-2.0, 2.0], [2.0, 2.0]])
+    y = _ThreeBands().predict(X).argmax(axis=1)
+    fig = plot_decision_boundary(_ThreeBands(), X, y, resolution=40)
+    for collection in fig.axes[0].collections[1:]:  # the data points: look at the regions only
+        collection.set_visible(False)
+    fig.axes[0].get_legend().set_visible(False)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.int64)
+    box = fig.axes[0].get_window_extent()
+    height = pixels.shape[0]
+    inside = pixels[int(height - box.y1) + 3 : int(height - box.y0) - 3, int(box.x0) + 3 : int(box.x1) - 3]
+    cmap = _regions(fig).cmap
+    palette = np.round(np.array([cmap(k)[:3] for k in range(3)]) * 255).astype(np.int64)
+    # Each pixel is exactly one class's colour (no blend), and class 1's only in its band above x1 = 1.
+    distance = np.abs(inside[:, :, None, :] - palette[None, None, :, :]).sum(axis=-1)
+    assert distance.min(axis=-1).max() <= 3
+    painted = distance.argmin(axis=-1)
+    _, gy = _grid(X, 40)
+    above = gy[:, 0] > 1.0  # the rows of grid points predicting class 1
+    rows_with_1 = np.flatnonzero((painted == 1).any(axis=1))
+    # Image rows go top-down; the class-1 band is the top part, about the same share as its grid rows.
+    assert rows_with_1.max() < len(painted) * (above.sum() + 1) / len(above)
+    lower = painted[rows_with_1.max() + 2 :]
+    assert set(np.unique(lower)) == {0, 2}
+
+
+def test_the_legend_lists_the_classes_by_number_or_by_name():
+    X, y = make_blobs(30, centers=3, seed=0)
+    model = Sequential([Dense(3, activation="softmax")], input_dim=2, seed=0)
+    fig = plot_decision_boundary(model, X, y, resolution=10)
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["class 0", "class 1", "class 2"]
+    fig = plot_decision_boundary(model, X, y, resolution=10, class_names=("setosa", "versicolor", "virginica"))
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["setosa", "versicolor", "virginica"]
+    # One-hot targets work as the class numbers do.
+    plot_decision_boundary(model, X, np.eye(3)[y], resolution=10)
+
+
+def test_class_names_and_labels_are_checked(trained):
+    X, y = make_blobs(30, centers=3, seed=0)
+    model = Sequential([Dense(3, activation="softmax")], input_dim=2, seed=0)
+    with pytest.raises(ValueError, match="class_names has 2 names but the model predicts 3 classes"):
+        plot_decision_boundary(model, X, y, class_names=["a", "b"])
+    with pytest.raises(TypeError, match="class_names must be a list of strings"):
+        plot_decision_boundary(model, X, y, class_names="abc")
+    with pytest.raises(TypeError, match="class_names must be a list of strings"):
+        plot_decision_boundary(model, X, y, class_names=[0, 1, 2])
+    with pytest.raises(ValueError, match="y must hold class numbers 0 to 2"):
+        plot_decision_boundary(model, X, y + 1)
+    with pytest.raises(TypeError, match="resolution must be an int >= 2"):
+        plot_decision_boundary(model, X, y, resolution=2.5)
+    with pytest.raises(ValueError, match="resolution must be an int >= 2"):
+        plot_decision_boundary(model, X, y, resolution=1)
+    # With one output, names label the two classes; without them the picture has no legend.
+    binary, _, Xm, ym = trained
+    assert plot_decision_boundary(binary, Xm, ym, resolution=10).axes[0].get_legend() is None
+    fig = plot_decision_boundary(binary, Xm, ym, resolution=10, class_names=["outer", "inner"])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["outer", "inner"]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from micrograd.checks import check_int
 from micrograd.files import write_atomic
+
+RGB = tuple[float, float, float]  # a colour, each part in 0..1
 
 
 def _figure(width: float, height: float) -> Any:
@@ -66,12 +69,19 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> An
 
 
 def plot_decision_boundary(
-    model: Any, X: Any, y: Any, path: str | os.PathLike[str] | None = None, resolution: int = 60
+    model: Any,
+    X: Any,
+    y: Any,
+    path: str | os.PathLike[str] | None = None,
+    resolution: int = 60,
+    class_names: Sequence[str] | None = None,
 ) -> Any:
     """The regions a model assigns to each class over 2-D inputs, with the data points on top.
 
     One output: its value as shaded contours and the 0.5 line, where the predicted class changes
-    (the threshold of `micrograd.training.metrics.accuracy`). Several outputs: the argmax class's region.
+    (the threshold of `micrograd.training.metrics.accuracy`). Several outputs: each grid point is
+    painted in the colour of its argmax class, one flat colour per class and nothing blended in
+    between, with a legend naming the classes ("class 0", "class 1", ... or `class_names`).
     The grid has `resolution` × `resolution` points, each a `model.predict` row. Returns the Figure.
     """
     X = np.asarray(X, dtype=np.float64)
@@ -80,8 +90,7 @@ def plot_decision_boundary(
         raise ValueError(f"plot_decision_boundary draws 2-D data: X must have shape (samples, 2), got {X.shape}")
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"plot_decision_boundary: X has {X.shape[0]} samples but y has {y.shape[0]}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r:.60}")
+    resolution = check_int("plot_decision_boundary", "resolution", resolution, minimum=2)
     labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
 
     low, high = X.min(axis=0), X.max(axis=0)
@@ -91,6 +100,8 @@ def plot_decision_boundary(
     gx, gy = np.meshgrid(xs, ys)
     out = np.asarray(model.predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=np.float64)
     out = out.reshape(len(gx.ravel()), -1)
+    n_classes = max(out.shape[1], 2)
+    names = _class_names(class_names, n_classes)
 
     fig = _figure(5.5, 4.5)
     ax = fig.subplots()
@@ -103,28 +114,80 @@ def plot_decision_boundary(
         fig.colorbar(filled, ax=ax, label="model output")
         if z.min() < 0.5 < z.max():
             ax.contour(gx, gy, z, levels=[0.5], colors="black", linewidths=1.5)
-        cmap = "RdBu_r"
+        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors="black", linewidths=0.5, s=20)
+        if class_names is not None:
+            _class_legend(ax, names, [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)])
     else:
-        z = np.argmax(out, axis=1).reshape(gx.shape)
-        ax.contourf(gx, gy, z, levels=np.arange(out.shape[1] + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.35)
-        cmap = "tab10"
-    ax.scatter(
-        X[:, 0],
-        X[:, 1],
-        c=labels,
-        cmap=cmap,
-        vmin=0 if cmap == "tab10" else None,
-        vmax=9 if cmap == "tab10" else None,
-        edgecolors="black",
-        linewidths=0.5,
-        s=20,
-    )
+        _check_labels(labels, n_classes)
+        colours = _class_colours(n_classes)
+        # The class index itself is drawn, one flat cell per grid point: contours of the class
+        # numbers would blend 0 into 2 through 1, painting a class-1 band that no point predicts.
+        regions = np.argmax(out, axis=1).reshape(gx.shape)
+        pale = [(0.35 * r + 0.65, 0.35 * g + 0.65, 0.35 * b + 0.65) for r, g, b in colours]  # alpha 0.35 on white
+        ax.pcolormesh(
+            xs, ys, regions, shading="nearest", cmap=_listed(pale), vmin=-0.5, vmax=n_classes - 0.5, antialiased=False
+        )
+        point_colours = np.array(colours)[labels.astype(np.int64)]
+        ax.scatter(X[:, 0], X[:, 1], c=point_colours, edgecolors="black", linewidths=0.5, s=20)
+        _class_legend(ax, names, colours)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_title("decision boundary")
     fig.tight_layout()
     _save_png(fig, path)
     return fig
+
+
+def _class_colours(n_classes: int) -> list[RGB]:
+    """One distinct colour per class: tab10's, tab20's beyond 10 classes, turbo's beyond 20."""
+    from matplotlib import colormaps
+
+    if n_classes <= 20:
+        rgba = colormaps["tab10" if n_classes <= 10 else "tab20"](np.arange(n_classes))
+    else:
+        rgba = colormaps["turbo"](np.linspace(0.0, 1.0, n_classes))
+    return [(float(r), float(g), float(b)) for r, g, b, _ in rgba]
+
+
+def _rgb(cmap: str, at: float) -> RGB:
+    from matplotlib import colormaps
+
+    r, g, b, _ = colormaps[cmap](at)
+    return (float(r), float(g), float(b))
+
+
+def _listed(colours: Sequence[RGB]) -> Any:
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(list(colours))
+
+
+def _class_names(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
+    if class_names is None:
+        return [f"class {k}" for k in range(n_classes)]
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence):
+        raise TypeError(f"class_names must be a list of strings, one per class, got {class_names!r:.60}")
+    if not all(isinstance(name, str) for name in class_names):
+        raise TypeError(f"class_names must be a list of strings, got {list(class_names)!r:.60}")
+    if len(class_names) != n_classes:
+        raise ValueError(f"class_names has {len(class_names)} names but the model predicts {n_classes} classes")
+    return list(class_names)
+
+
+def _check_labels(labels: np.ndarray, n_classes: int) -> None:
+    whole = labels.dtype.kind in "iub" or (labels.dtype.kind == "f" and bool(np.all(labels == np.round(labels))))
+    if not whole or labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(
+            f"plot_decision_boundary: y must hold class numbers 0 to {n_classes - 1} (the model has {n_classes} "
+            f"outputs), got {np.unique(labels)[:10]}"
+        )
+
+
+def _class_legend(ax: Any, names: list[str], colours: Sequence[RGB]) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=colour, edgecolor="black", label=name) for name, colour in zip(names, colours)]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 __all__ = ["plot_decision_boundary", "plot_history"]

@@ -14,8 +14,11 @@ infinite, and then leaves the weights as they were before that step.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 import random
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -269,9 +272,38 @@ def progress_bar(verbose: int, total: int, desc: str) -> Any:
     """A tqdm bar (a widget in notebooks, text in terminals), or None when verbose != 1."""
     if verbose != 1:
         return None
-    from tqdm.auto import tqdm  # tqdm only when a bar is shown
+    return bar_class()(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True)
 
-    return tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True)
+
+def bar_class() -> Any:
+    """tqdm's widget bar in a Jupyter kernel where ipywidgets imports, else its text bar.
+
+    `tqdm.auto` chooses the same way but warns ("TqdmWarning: IProgress not found") in a kernel
+    without ipywidgets, in the middle of a student's training output; here the text bar is used
+    silently. tqdm is imported only when a bar is shown.
+    """
+    from tqdm.std import tqdm as text_bar
+
+    if not in_notebook_kernel() or importlib.util.find_spec("ipywidgets") is None:
+        return text_bar
+    try:
+        from tqdm.notebook import IProgress
+        from tqdm.notebook import tqdm as widget_bar
+    except ImportError:  # ipywidgets is there but does not import
+        return text_bar
+    return text_bar if IProgress is None else widget_bar
+
+
+def in_notebook_kernel() -> bool:
+    """Running in a Jupyter kernel that shows widgets (JupyterLab, Notebook, VS Code, Colab), not
+    in a terminal, IPython, a qtconsole or Spyder."""
+    zmqshell = sys.modules.get("ipykernel.zmqshell")  # imported by every running ipykernel
+    ipython = sys.modules.get("IPython")
+    if zmqshell is None or ipython is None:
+        return False
+    if any(name == "QT_API" or name.startswith("SPYDER") for name in os.environ):
+        return False  # a qtconsole or Spyder: a kernel too, but one that draws no widgets
+    return isinstance(ipython.get_ipython(), zmqshell.ZMQInteractiveShell)
 
 
 __all__ = ["ScalarEngine", "TapeEngine", "TrainableModel", "TrainingDivergedError", "evaluate", "fit", "train_step"]
