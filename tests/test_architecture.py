@@ -23,7 +23,8 @@ ALLOWED = {
     "micrograd.nn": ("micrograd.nn", "micrograd.training", "micrograd.engine", "micrograd.checks", "micrograd.files"),
     "micrograd.data": ("micrograd.data", "micrograd.checks"),
     "micrograd": ("micrograd",),  # the package itself and its compatibility modules (optim, datasets)
-    "viz": ("viz", "micrograd", "micrograd.engine", "micrograd.files", "micrograd.checks"),
+    # The network view (viz/network.py) reads models: their layers, neurons and activations.
+    "viz": ("viz", "micrograd", "micrograd.engine", "micrograd.files", "micrograd.checks", "micrograd.nn"),
 }
 
 

@@ -4,10 +4,14 @@
 Step through backprop: `steps(J)` (one frame per node, with its chain-rule equation),
 `nudge(J, w)` (the change of J when w moves, beside ∂J/∂w × step), `trace_table(J)` (the
 forward and adjoint evaluation traces) and `export_html(J, path)` (the frames as one
-self-contained web page)."""
+self-contained web page).
+
+See a model as the slides draw it: `draw_network(model, x, target)` (neurons as circles in
+columns, every weight an edge, each neuron's net input, output and gradient)."""
 
 from .draw import draw
 from .html import export_html
+from .network import draw_network
 from .nudge import nudge
 from .plots import plot_decision_boundary, plot_history
 from .render import GraphvizNotFoundError, save
@@ -17,6 +21,7 @@ from .trace_table import trace_table
 __all__ = [
     "GraphvizNotFoundError",
     "draw",
+    "draw_network",
     "export_html",
     "nudge",
     "plot_decision_boundary",
