@@ -119,3 +119,116 @@ def test_bad_arguments() -> None:
         gradcheck(Value.exp, [1.0], eps=math.nan)
     with pytest.raises(TypeError, match="gradcheck: f must return a Value, got float"):
         gradcheck(lambda x: x.data, [1.0])
+
+
+# -- gradcheck(J): a built graph, edge by edge (finding the bug in a hand-written derivative) ----
+
+
+def hand_tanh(x: Value, mistake: str = "") -> Value:
+    """tanh as a lecture student writes it, with one of the usual mistakes on request."""
+    t = math.tanh(x.data)
+    out = Value(t, (x,), "tanh")
+
+    def _backward() -> None:
+        if mistake == "sign":
+            x.grad += -(1 - t**2) * out.grad
+        elif mistake == "=":
+            x.grad = (1 - t**2) * out.grad
+        elif mistake == "no out.grad":
+            x.grad += 1 - t**2
+        elif mistake == "no 2":
+            x.grad += (1 - t) * out.grad
+        else:
+            x.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def hand_mul(a: Value, b: Value, swapped: bool = False) -> Value:
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward() -> None:
+        a.grad += (a.data if swapped else b.data) * out.grad
+        b.grad += (b.data if swapped else a.data) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def graph_with(tanh_mistake: str = "", swapped: bool = False) -> Value:
+    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
+    J = hand_tanh(hand_mul(x, w, swapped), tanh_mistake) * 3
+    J.label = "J"
+    return J
+
+
+def test_a_correct_graph_passes_every_edge_and_input() -> None:
+    report = gradcheck(graph_with())
+    assert report.ok and report.first_wrong_edge is None
+    assert [e.name for e in report.edges] == ["∂J/∂v2", "∂J/∂3", "∂v2/∂v1", "∂v1/∂x", "∂v1/∂w"]
+    assert [leaf.name for leaf in report.leaves] == ["x", "w"]
+    x = report.leaves[0]
+    assert x.held == 0.0 and x.fresh == pytest.approx(3 * (1 - math.tanh(-0.75) ** 2) * -1.5, rel=1e-12)
+    assert x.numeric == pytest.approx(x.fresh, rel=1e-8)
+    assert "every derivative agrees" in str(report)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "hint"),
+    [
+        ("sign", "the sign is flipped"),
+        ("=", "sets v1.grad with = instead of adding with +="),
+        ("no out.grad", "does not multiply by out.grad"),
+    ],
+)
+def test_the_first_wrong_edge_and_the_likely_mistake_are_named(mistake: str, hint: str) -> None:
+    J = graph_with(mistake)
+    before = [n.grad for n in (J, *J.children)]
+    report = gradcheck(J)
+    wrong = report.first_wrong_edge
+    assert not report.ok and wrong is not None
+    assert (wrong.name, wrong.op) == ("∂v2/∂v1", "tanh") and hint in wrong.hint
+    assert wrong.numeric == pytest.approx(1 - math.tanh(-0.75) ** 2, rel=1e-8)
+    assert str(report).startswith(f"first wrong edge: ∂v2/∂v1 of op 'tanh': {wrong.local:.8g} from the code")
+    assert [n.grad for n in (J, *J.children)] == before  # nothing in the graph changed
+
+
+def test_a_swapped_product_rule_is_recognised() -> None:
+    wrong = gradcheck(graph_with(swapped=True)).first_wrong_edge
+    assert wrong is not None and wrong.name == "∂v1/∂x" and wrong.op == "*"
+    assert (wrong.local, round(wrong.numeric or 0, 6)) == (0.5, -1.5)
+    assert "uses the operand's own value" in wrong.hint
+
+
+def test_gradients_not_reset_between_passes_are_recognised() -> None:
+    x = Value(2.0, label="x")
+    J = x * x
+    J.backward()
+    J.backward()
+    report = gradcheck(J)
+    (leaf,) = report.leaves
+    assert (leaf.held, leaf.fresh) == (8.0, 4.0) and not leaf.ok
+    assert "holds 2 passes' sum: call zero_grad()" in leaf.hint
+    assert [e.name for e in report.edges] == ["∂v1/∂x (1st)", "∂v1/∂x (2nd)"]
+
+
+def test_an_op_whose_forward_is_user_code_is_checked_through_the_whole_output_only_where_possible() -> None:
+    x = Value(0.3, label="x")
+    s = Value(1 / (1 + math.exp(-0.3)), (x,), "sig")
+
+    def _backward() -> None:
+        x.grad += s.data * (1 - s.data) * s.grad
+
+    s._backward = _backward
+    report = gradcheck(s * 2)
+    sig_edge = next(e for e in report.edges if e.op == "sig")
+    assert sig_edge.numeric is None and sig_edge.ok  # no forward to re-run: the local derivative stands
+    assert report.leaves[0].numeric is None and "(user code)" in str(report)
+
+
+def test_gradcheck_of_a_graph_takes_no_inputs() -> None:
+    with pytest.raises(TypeError, match="give no inputs"):
+        gradcheck(Value(1.0) * 2, [1.0])
+    with pytest.raises(TypeError, match="give the inputs of f"):
+        gradcheck(Value.exp)

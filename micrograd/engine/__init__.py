@@ -5,7 +5,7 @@ Nothing here knows about layers, losses or training: those are built on top, in 
 and `micrograd.training`.
 """
 
-from .gradcheck import GradcheckReport, gradcheck
+from .gradcheck import GradcheckReport, GraphCheckReport, check_graph, gradcheck
 from .tape import Tape
 from .value import (
     Constant,
@@ -23,10 +23,12 @@ from .value import (
 __all__ = [
     "Constant",
     "GradcheckReport",
+    "GraphCheckReport",
     "Parameter",
     "Tape",
     "Value",
     "apply_op",
+    "check_graph",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
