@@ -107,7 +107,13 @@ class Drawing(graphviz.Digraph):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
         svg = self.pipe(format="svg", encoding="utf-8")
-        return {"text/html": fitted_html(svg), "text/plain": repr(self)}
+        # Jupyter prefers the HTML (it applies the rule); the SVG is for viewers that show no HTML.
+        # text/plain has no address, so a stored notebook is the same from run to run.
+        return {
+            "text/html": fitted_html(svg),
+            "image/svg+xml": svg,
+            "text/plain": f"<micrograd drawing: {self.source.count(' -> ')} edges>",
+        }
 
 
 @dataclass(frozen=True)
