@@ -14,11 +14,11 @@ import pytest
 import torch
 from test_viz_examples import mlp_batch_loss, neuron, reused_node, small_mlp, worked_example
 
-from micrograd import Constant, Value, scope
+from micrograd import Constant, Value, scope, topological_order
 from micrograd.engine.ops import OPS
 from viz import draw
 from viz.colors import GRAD_NAN, GRAD_ZERO, HIGHLIGHT, ROLE_COLORS, grad_color
-from viz.text import OP_SYMBOLS, format_number, op_symbol
+from viz.text import OP_SYMBOLS, format_number, op_symbol, picture_number
 
 NODE = re.compile(r"^\s*(\w+) \[(.*)\]$", re.MULTILINE)
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$", re.MULTILINE)
@@ -43,7 +43,7 @@ def box(graph: graphviz.Digraph, label: str) -> str:
 # -- boxes and op nodes ---------------------------------------------------------------------------
 
 
-def test_every_value_has_label_data_and_grad_in_that_order() -> None:
+def test_every_value_has_label_value_and_grad_in_that_order() -> None:
     graph = draw(worked_example()["J"])
     by_hand = {
         "w": (2, -4),
@@ -55,10 +55,11 @@ def test_every_value_has_label_data_and_grad_in_that_order() -> None:
         "d": (2, 2),
         "J": (2, 1),
     }
-    for label, (data, grad) in by_hand.items():
-        assert f'label="{{ {label} | data {data:.4f} | grad {grad:.4f} }}"' in box(graph, label)
+    for label, (data, grad) in by_hand.items():  # as short as exact, with the true minus sign
+        shown = f'label="{{ {label} | {data} | grad {grad} }}"'.replace("-", "−")
+        assert shown in box(graph, label)
     # d**2 has no label: it is named v1, as in the step-through equations and the traces
-    assert 'label="{ v1 | data 4.0000 | grad 0.5000 }"' in graph.source
+    assert 'label="{ v1 | 4 | grad 0.5 }"' in graph.source
 
 
 def test_op_nodes_sit_between_operands_and_result() -> None:
@@ -96,12 +97,13 @@ def test_reused_node_draws_two_edges() -> None:
     assert [(t, h) for t, h, _ in edges(graph)].count((a, times)) == 2
 
 
-def test_constants_are_drawn_as_constants() -> None:
+def test_constants_are_drawn_as_small_plain_numbers() -> None:
     graph = draw(worked_example()["J"])
-    constant = [attrs for attrs in nodes(graph).values() if "dashed" in attrs]
-    assert constant == ['label=2 color="#757575" fontcolor="#424242" shape=box style="rounded,dashed"']
+    constant = [attrs for attrs in nodes(graph).values() if "plaintext" in attrs]
+    assert constant == ['label=2 fontcolor="#424242" fontsize=10 height=0 margin="0.05,0.03" shape=plaintext width=0']
     third = Value(2.0, "x") * (1 / 3)  # the engine labels this constant 0.3333333333333333
     assert "label=0.333333 " in draw(third).source
+    assert 'label="−1" ' in draw(Value(2.0, "x") * -1).source  # the true minus sign, as in the boxes
     named = Constant(5.0)
     named.label = "five"
     assert "label=five " in draw(third + named).source
@@ -131,6 +133,13 @@ def test_every_engine_op_has_a_symbol() -> None:
     assert {op: OP_SYMBOLS[op] for op in expected} == expected
 
 
+def test_picture_number_is_as_short_as_exact_with_the_true_minus() -> None:
+    assert [picture_number(x) for x in (2.0, -4.0, 0.5, 0.123456, -0.0, 0.0)] == ["2", "−4", "0.5", "0.1235", "0", "0"]
+    assert picture_number(1 / 3, 2) == "0.33" and picture_number(0.999, 2) == "1" and picture_number(-2.5, 0) == "−2"
+    assert picture_number(3e-7) == "3e−7" and picture_number(-1.5e20) == "−1.5e20"  # small stays non-zero
+    assert picture_number(math.nan) == "nan" and picture_number(-math.inf) == "−inf"
+
+
 def test_format_number() -> None:
     assert format_number(2.0) == "2.0000"
     assert format_number(-4.0) == "-4.0000"
@@ -157,7 +166,7 @@ def test_show_grad_default_hides_gradients_before_backward_and_shows_them_after(
 
 def test_show_grad_explicit() -> None:
     fresh = worked_example(backward=False)["J"]
-    assert "grad 0.0000" in draw(fresh, show_grad=True).source
+    assert "| grad 0 }" in draw(fresh, show_grad=True).source
     assert "| grad" not in draw(worked_example()["J"], show_grad=False).source
 
 
@@ -168,24 +177,25 @@ def test_edge_labels_are_the_local_derivatives() -> None:
     graph = draw(worked_example()["J"], edge_labels=True)
     labels = sorted(re.findall(r'label="(∂[^"]*)"', graph.source))
     # c = w·x: ∂c/∂w = x = -2, ∂c/∂x = w = 2; sums: 1; d = a - y: -1 for y; (d²)' = 2d = 4;
-    # J = s/2 with s = d² = 4: ∂J/∂s = 1/2 and, for the constant 2, ∂J/∂2 = -s/2² = -1.
+    # J = s/2 with s = d² = 4: ∂J/∂s = 1/2. The edge from the constant 2 has no label: nothing
+    # is traced back into a constant, so ∂J/∂2 would only be noise.
     assert labels == sorted(
         [
-            "∂c/∂w = -2.0000",
-            "∂c/∂x = 2.0000",
-            "∂a/∂c = 1.0000",
-            "∂a/∂b = 1.0000",
-            "∂d/∂a = 1.0000",
-            "∂d/∂y = -1.0000",
-            "∂v1/∂d = 4.0000",
-            "∂J/∂v1 = 0.5000",
-            "∂J/∂2 = -1.0000",
+            "∂c/∂w = −2",
+            "∂c/∂x = 2",
+            "∂a/∂c = 1",
+            "∂a/∂b = 1",
+            "∂d/∂a = 1",
+            "∂d/∂y = −1",
+            "∂v1/∂d = 4",
+            "∂J/∂v1 = 0.5",
         ]
     )
+    assert len(edges(graph)) == 14 and sum(1 for *_, label in edges(graph) if label) == 8
 
 
 def test_edge_labels_of_a_reused_node_are_per_operand_slot() -> None:
-    assert draw(reused_node()["s"], edge_labels=True).source.count('label="∂s/∂a = 3.0000"') == 2
+    assert draw(reused_node()["s"], edge_labels=True).source.count('label="∂s/∂a = 3"') == 2
 
 
 def test_edge_label_of_tanh_matches_torch() -> None:
@@ -193,8 +203,8 @@ def test_edge_label_of_tanh_matches_torch() -> None:
     pre = out.children[0]
     t = torch.tensor(pre.data, dtype=torch.float64, requires_grad=True)
     (local,) = torch.autograd.grad(torch.tanh(t), t)
-    shown = re.findall(r'label="∂v5/∂v4 = ([-0-9.]+)"', draw(out, edge_labels=True, precision=10).source)  # tanh(pre)
-    assert any(abs(float(s) - local.item()) < 1e-10 for s in shown)
+    shown = re.findall(r'label="∂v5/∂v4 = ([−0-9.]+)"', draw(out, edge_labels=True, precision=10).source)  # tanh(pre)
+    assert any(abs(float(s.replace("−", "-")) - local.item()) < 1e-10 for s in shown)
 
 
 # -- colours --------------------------------------------------------------------------------------
@@ -205,7 +215,7 @@ def test_color_grad_fixed_scale_and_legend() -> None:
     assert 'fillcolor="#2166ac"' in box(graph, "w")  # -4: darkest blue
     assert 'fillcolor="#b2182b"' in box(graph, "x")  # +4: darkest red
     assert "fontcolor=white" in box(graph, "x")
-    assert 'label="{ v1 | data 4.0000 | grad 0.5000 }" fillcolor="#d6604d"' in graph.source  # 0.1 ≤ 0.5 < 1
+    assert 'fillcolor="#d6604d"' in box(graph, "v1")  # 0.1 ≤ 0.5 < 1
     assert "<table" in graph.source and "gradient" in graph.source and "≥ 1" in graph.source
     assert graph.source.rstrip().endswith("labeljust=l labelloc=b\n}")  # set after any cluster
 
@@ -273,10 +283,15 @@ def test_highlight_a_set_and_refuse_foreign_nodes() -> None:
 
 def test_precision_and_rankdir() -> None:
     J = worked_example()["J"]
-    assert 'label="{ w | data 2.00 | grad -4.00 }"' in draw(J, precision=2).source
-    assert 'label="{ w | data 2 | grad -4 }"' in draw(J, precision=0).source
+    assert 'label="{ w | 2 | grad −4 }"' in draw(J, precision=2).source
+    assert 'label="{ w | 2 | grad −4 }"' in draw(J, precision=0).source
+    assert 'label="{ v1 | 4 | grad 0.5 }"' in draw(J, precision=1).source
+    _, _, out = neuron()  # tanh(…) = −0.3754…: precision is the most digits after the point
+    assert f"{out.data:.6f}" == "-0.375425"
+    assert 'label="{ v5 | −0.38 | grad 1 }"' in draw(out, precision=2).source
+    assert 'label="{ v5 | −0.3754 | grad 1 }"' in draw(out).source
     tb = draw(J, rankdir="TB").source
-    assert "rankdir=TB" in tb and 'label="w | data 2.0000 | grad -4.0000"' in tb
+    assert "rankdir=TB" in tb and 'label="w | 2 | grad −4"' in tb
 
 
 @pytest.mark.parametrize(
@@ -345,7 +360,7 @@ def test_collapse_neuron_and_layer_deduplicate_edges() -> None:
     _, loss = mlp_batch_loss(4, loss_scope=True)
     neuron_view = draw(loss, collapse="neuron")
     boxes = {
-        re.search(r"\{ ([\w.]+) \|", attrs).group(1): name
+        re.search(r"\{ ([\w.]+) [|}]", attrs).group(1): name
         for name, attrs in nodes(neuron_view).items()
         if name.startswith("g")
     }
@@ -357,9 +372,9 @@ def test_collapse_neuron_and_layer_deduplicate_edges() -> None:
     assert len(pairs) == 16 * 16 + 16 + 1 + 2
     layer_view = draw(loss, collapse="layer")
     drawn = nodes(layer_view)
-    boxes = {re.search(r"\{ ([\w.]+) \|", attrs).group(1): name for name, attrs in drawn.items() if name[0] == "g"}
+    boxes = {re.search(r"\{ ([\w.]+) [|}]", attrs).group(1): name for name, attrs in drawn.items() if name[0] == "g"}
     assert set(boxes) == {"L1", "L2", "L3", "loss"}
-    root = next(name for name, attrs in drawn.items() if f"data {loss.data:.4f} | grad 1.0000" in attrs)
+    root = next(name for name, attrs in drawn.items() if f"| {loss.data:.4f} | grad 1 }}" in attrs)
     divide = next(name for name, attrs in drawn.items() if 'label="÷"' in attrs)
     assert len(drawn) == 6
     assert sorted(edges(layer_view)) == sorted(
@@ -373,14 +388,22 @@ def test_collapse_neuron_and_layer_deduplicate_edges() -> None:
     )
 
 
-def test_collapsed_box_counts_its_nodes_and_keeps_inputs_visible() -> None:
-    _, _, out = small_mlp()
+def test_collapsed_box_shows_what_it_computes_and_keeps_inputs_visible() -> None:
+    model, _, out = small_mlp()
     graph = draw(out, collapse="layer")
-    # L1: 3 neurons × (b, w0, w1, w0·x0, w1·x1, two sums, relu) = 24; L2: 4 params + 3 products
-    # + 3 sums, less the last sum, the root, which is drawn on its own
-    assert '"{ L1 | 24 nodes }"' in graph.source and '"{ L2 | 9 nodes }"' in graph.source
-    assert re.search(rf'"\{{ v\d+ \| data {out.data:.4f} \| grad 1.0000 \}}"', graph.source)  # the root, named v…
-    assert '"{ x0 | data 1.0000 | grad' in graph.source and '"{ x1 | data -1.0000 | grad' in graph.source
+    # L1: three ReLU neurons; L2: one linear neuron, whose last sum is the root, drawn on its own
+    assert '"{ L1 | 3 × ReLU }"' in graph.source and '"{ L2 | linear }"' in graph.source
+    assert re.search(
+        rf'"\{{ v\d+ \| {out.data:.3f} \| grad 1 \}}"'.replace("-", "−"), graph.source
+    )  # the root, named v…
+    assert '"{ x0 | 1 | grad' in graph.source and '"{ x1 | −1 | grad' in graph.source
+    # a neuron's box: its activation, its output and the output's gradient, in the boxes' numbers
+    neurons = draw(out, collapse="neuron").source
+    for unit in model.layers[0].neurons:
+        (relu,) = [node for node in topological_order(out) if node.scope == unit.name and node.op == "relu"]
+        shown = f'"{{ {unit.name} | ReLU | {picture_number(relu.data)} | grad {picture_number(relu.grad)} }}"'
+        assert shown in neurons and " nodes }" not in neurons
+    assert '"{ L2.N0 | linear }"' in neurons  # its output is the root, drawn right after it
 
 
 def test_collapsed_highlight_marks_boxes_on_the_path() -> None:

@@ -262,7 +262,7 @@ def test_in_chromium_next_walks_every_frame_and_the_arrows_go_back(browser, tmp_
     svg = browser.find_element(By.CSS_SELECTOR, ".frame:not([hidden]) svg")
     assert svg.size["width"] > 300 and svg.size["height"] > 50
     texts = [t.text for t in svg.find_elements(By.TAG_NAME, "text")]
-    assert "grad 2.0000" in texts and "v1" in texts
+    assert "grad 2" in texts and "v1" in texts
     assert_quiet(browser, path)
 
 

@@ -17,6 +17,7 @@ from test_viz_examples import mlp_batch_loss, neuron, worked_example
 
 from micrograd import Value, scope
 from viz import GraphvizNotFoundError, draw, save
+from viz.svg import fit
 
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
@@ -41,21 +42,39 @@ def test_svg_of_the_worked_example_holds_every_label_value_and_gradient() -> Non
         "d": (2, 2),
         "J": (2, 1),
     }
-    for label, (data, grad) in by_hand.items():  # each box: its label, then data, then grad
+    for label, (data, grad) in by_hand.items():  # each box: its label, then its value, then grad
         at = texts.index(label)
-        assert texts[at + 1 : at + 3] == [f"data {data:.4f}", f"grad {grad:.4f}"], label
+        assert texts[at + 1 : at + 3] == [f"{data}".replace("-", "−"), f"grad {grad}".replace("-", "−")], label
     at = texts.index("v1")  # d**2, unlabelled: named as in the step-through equations
-    assert texts[at + 1 : at + 3] == ["data 4.0000", "grad 0.5000"]
+    assert texts[at + 1 : at + 3] == ["4", "grad 0.5"]
     assert "2" in texts  # the constant
     assert {"×", "+", "−", "^2", "÷"} <= set(texts)
-    assert {
-        "∂c/∂w = -2.0000",
-        "∂c/∂x = 2.0000",
-        "∂d/∂y = -1.0000",
-        "∂v1/∂d = 4.0000",
-        "∂J/∂v1 = 0.5000",
-        "∂J/∂2 = -1.0000",
-    } <= set(texts)
+    assert {"∂c/∂w = −2", "∂c/∂x = 2", "∂d/∂y = −1", "∂v1/∂d = 4", "∂J/∂v1 = 0.5"} <= set(texts)
+    assert not [text for text in texts if "∂2" in text or "∂J/∂2" in text]  # no derivative by a constant
+
+
+def svg_size(graph: graphviz.Digraph) -> tuple[float, float, float]:
+    """The drawing's width and height (the root's `width="…pt"`) and its smallest font, in points."""
+    root = ET.fromstring(graph.pipe(format="svg"))
+    view_box = [float(size) for size in root.get("viewBox").split()[2:]]
+    assert view_box == pytest.approx([float(root.get("width")[:-2]), float(root.get("height")[:-2])], abs=1)
+    sizes = [float(e.get("font-size")) for e in root.iter(SVG_TEXT)]
+    return float(root.get("width")[:-2]), float(root.get("height")[:-2]), min(sizes)
+
+
+def test_the_worked_example_fits_a_page_at_readable_text() -> None:
+    """At default options the worked example is at most 1,000 px (750 pt) wide, and its smallest
+    text is at least 12 px (9 pt). Before the compact boxes it was 1,756 pt wide."""
+    v = worked_example()
+    width, height, smallest = svg_size(draw(v["J"]))
+    assert width <= 750 and smallest >= 9, (width, smallest)
+    assert height <= 200  # one row of boxes, not a tall stack
+    fresh_width, _, _ = svg_size(draw(worked_example(backward=False)["J"]))
+    assert fresh_width <= width
+    # the other options stay within sight of it: edge labels cost room, TB turns the chain
+    assert svg_size(draw(v["J"], edge_labels=True))[0] <= 1100
+    assert svg_size(draw(v["J"], color="grad"))[0] <= 750
+    assert svg_size(draw(v["J"], rankdir="TB"))[0] <= 400
 
 
 def test_svg_of_a_neuron_shows_torch_gradients() -> None:
@@ -67,9 +86,9 @@ def test_svg_of_a_neuron_shows_torch_gradients() -> None:
     torch.tanh(n.b.data + (w * x).sum()).backward()
     texts = svg_texts(draw(out))
     for label, expected in [("N0.w0", w.grad[0]), ("N0.w1", w.grad[1]), ("x0", x.grad[0]), ("x1", x.grad[1])]:
-        grad_text = texts[texts.index(label) + 2]  # each box: label, "data …", "grad …"
+        grad_text = texts[texts.index(label) + 2]  # each box: label, value, "grad …"
         assert grad_text.startswith("grad ")
-        assert abs(float(grad_text[5:]) - expected.item()) <= 5e-5
+        assert abs(float(grad_text[5:].replace("−", "-")) - expected.item()) <= 5e-5
     assert "N0" in texts  # the cluster, labelled with the neuron's scope
 
 
@@ -101,7 +120,7 @@ def test_any_label_text_renders_as_written() -> None:
     texts = svg_texts(draw(result, edge_labels=True, color="role"))
     for label in [*HOSTILE_LABELS, "{out|<put>}", "r&d", 'scope "<x>" | {y}']:
         assert label in texts, label
-    assert "∂r&d/∂{out|<put>} = 1.0000" in texts
+    assert "∂r&d/∂{out|<put>} = 1" in texts
 
 
 def test_newlines_and_control_characters_in_labels() -> None:
@@ -117,7 +136,7 @@ def test_options_render_without_warnings() -> None:
     v = worked_example()
     for options in [{"color": "grad"}, {"color": "role", "rankdir": "TB"}, {"highlight": v["x"], "rankdir": "BT"}]:
         texts = svg_texts(draw(v["J"], **options))
-        assert "data 2.0000" in texts
+        assert "grad −4" in texts
     assert "gradient" in svg_texts(draw(v["J"], color="grad"))
 
 
@@ -127,14 +146,37 @@ def test_collapsed_mlp_batch_loss_renders() -> None:
     assert {"L1.N0", "L1.N15", "L2.N15", "L3.N0"} <= set(neuron_texts)
     layer_texts = svg_texts(draw(loss, collapse="layer"))
     assert {"L1", "L2", "L3"} <= set(layer_texts)
-    assert f"data {loss.data:.4f}" in layer_texts  # the loss itself is drawn (outside any scope)
+    assert f"{loss.data:.4f}" in layer_texts  # the loss itself is drawn (outside any scope)
+    assert {"16 × tanh", "linear"} <= set(layer_texts) and "tanh" in neuron_texts
 
 
-def test_jupyter_displays_inline_svg() -> None:
-    bundle = draw(worked_example()["J"])._repr_mimebundle_()
-    svg = bundle["image/svg+xml"]
-    texts = [e.text for e in ET.fromstring(svg.encode()).iter(SVG_TEXT)]
-    assert "grad -4.0000" in texts
+def test_jupyter_displays_inline_svg_that_shrinks_only_while_readable() -> None:
+    graph = draw(worked_example()["J"])
+    assert isinstance(graph, graphviz.Digraph)
+    bundle = graph._repr_mimebundle_()
+    page = bundle["text/html"]
+    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"} and page.startswith(
+        '<div class="micrograd-drawing"'
+    )
+    assert bundle["text/plain"] == "<micrograd drawing: 14 edges>"  # no address: notebooks store the same text
+    assert "overflow-x: auto" in page.split(">")[0]
+    svg = page[page.index("<svg") : page.rindex("</svg>") + 6]
+    texts = [e.text for e in ET.fromstring(svg).iter("text")]
+    assert "grad −4" in texts
+    # fills the cell, never beyond its natural size, and no narrower than keeps 12 pt text at 10 px
+    width_pt = float(ET.fromstring(svg).get("width")[:-2])
+    style = dict(part.split(": ") for part in ET.fromstring(svg).get("style").split("; "))
+    assert style["width"] == "100%" and style["height"] == "auto"
+    assert style["max-width"] == f"{width_pt * 4 / 3:.0f}px"
+    assert style["min-width"] == f"{width_pt * 4 / 3 * 10 / (10 * 4 / 3):.0f}px"  # smallest text: 10 pt
+
+
+def test_fit_of_an_svg() -> None:
+    svg = '<svg width="300pt" height="10pt" viewBox="0 0 600 20"><text font-size="20.00">x</text></svg>'
+    sizes = fit(svg)  # scaled by 1/2: the text is 10 pt, 13.3 px; it may shrink to 3/4
+    assert (sizes.natural_px, round(sizes.smallest_text_px, 2), round(sizes.min_px, 6)) == (400, 13.33, 300)
+    big = fit('<svg width="30pt" height="10pt" viewBox="0 0 30 10"><text font-size="6">x</text></svg>')
+    assert big.min_px == big.natural_px == 40  # text already below 10 px: never shrunk further
 
 
 # -- save -----------------------------------------------------------------------------------------

@@ -1,4 +1,11 @@
-"""Draw a micrograd graph: one box per value (label | data | grad), one small node per op.
+"""Draw a micrograd graph: one box per value (name │ value │ grad g), one small node per op.
+
+Pictures are for a class: every number is as short as it is exact at the chosen precision (2,
+−4, 0.5; `text.picture_number`), op nodes are small circles with the symbol, and constants are
+small plain numbers with no box and no derivative (nothing in a picture is a derivative with
+respect to a constant). The total gradient is marked "grad", because "∂" marks the local
+derivatives written on edges (∂c/∂w). In Jupyter a `Drawing` shrinks to the cell only as far as
+its text stays readable, and scrolls beyond (`viz.svg`).
 
 The drawing is built from `micrograd.topological_order`, so node ids ("n0", "o3", "g1") are
 positions in that walk: the same graph gives byte-identical DOT text on every run, and `a * a`
@@ -15,12 +22,22 @@ from typing import Any
 
 import graphviz
 
-from micrograd import Constant, Value, topological_order
+from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.engine.names import node_names
+from micrograd.engine.ops import OPS
 
 from . import colors
-from .scopes import COLLAPSE_LEVELS, folders, groups, parent_scope, placement, uses_of, visible_scope
-from .text import format_number, op_symbol, plain_label, record_field, record_label, short_number
+from .scopes import COLLAPSE_LEVELS, folders, group_name, groups, parent_scope, placement, uses_of, visible_scope
+from .svg import fitted_html
+from .text import (
+    MINUS,
+    op_symbol,
+    picture_number,
+    plain_label,
+    record_field,
+    record_label,
+    short_number,
+)
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 COLORINGS = ("grad", "role")
@@ -30,6 +47,14 @@ FONT = "Helvetica,Arial,sans-serif"  # a list that SVG viewers and fontconfig bo
 # lays out identically), but a loss summed over a batch, whose shared nodes feed edges across
 # hundreds of ranks, took dot 10 minutes without them and takes seconds with them.
 LAYOUT_LIMITS = {"nslimit": "1", "mclimit": "0.5"}
+# Font sizes in points (Graphviz's unit; 1 pt = 4/3 px). The smallest, 10 pt, is 13 px at natural
+# size, so a drawing may shrink to 3/4 of it before its text falls below viz.svg.MIN_TEXT_PX.
+FONT_SIZES = {"value": "12", "op": "12", "constant": "10", "edge": "10", "cluster": "11", "legend": "10"}
+# Room between ranks and between nodes of a rank, in inches (dot's defaults: 0.5 and 0.25): the
+# chain of the worked example is 11 ranks long, and its gaps were a third of its width.
+SPACING = {"ranksep": "0.22", "nodesep": "0.18"}
+# A box as small as its text (dot's default minimum is 0.75 × 0.5 inches), with little padding.
+TIGHT = {"width": "0", "height": "0", "margin": "0.05,0.03"}
 
 Highlight = Value | Iterable[Value] | None
 
@@ -54,11 +79,13 @@ class _Style:
     def grad_field(self, node: Value) -> str:
         grad = self.grad(node)
         if grad is not None:
-            return f"grad {format_number(grad, self.precision)}"
+            return f"grad {picture_number(grad, self.precision)}"
         # Blank, but as wide as the number to come, so the boxes keep their size from frame to
-        # frame: figure spaces are as wide as digits, punctuation spaces as wide as "." and "-".
+        # frame: figure spaces are as wide as digits (and about as wide as "−"), punctuation
+        # spaces as wide as ".".
         final = node.grad if self.grads is None else self.grads[node]
-        return "grad " + "".join("\u2007" if ch.isdigit() else "\u2008" for ch in format_number(final, self.precision))
+        text = picture_number(final, self.precision)
+        return "grad " + "".join("\u2007" if ch.isdigit() or ch == MINUS else "\u2008" for ch in text)
 
     def name(self, node: Value) -> str:
         return self.names[node]
@@ -73,6 +100,22 @@ class _Item:
     attrs: dict[str, str]
 
 
+class Drawing(graphviz.Digraph):
+    """What `draw()` returns: a `graphviz.Digraph` (`.source`, `.pipe`, `.render`, ... as ever)
+    that Jupyter shows at its natural size where the cell is wide enough, else shrunk to the cell
+    only as far as its text stays readable, and scrolled sideways beyond (`viz.svg`)."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
+        svg = self.pipe(format="svg", encoding="utf-8")
+        # Jupyter prefers the HTML (it applies the rule); the SVG is for viewers that show no HTML.
+        # text/plain has no address, so a stored notebook is the same from run to run.
+        return {
+            "text/html": fitted_html(svg),
+            "image/svg+xml": svg,
+            "text/plain": f"<micrograd drawing: {self.source.count(' -> ')} edges>",
+        }
+
+
 @dataclass(frozen=True)
 class DrawOptions:
     """Every drawing option, its default and its check, in one place: `draw(J, precision=2)`,
@@ -82,13 +125,17 @@ class DrawOptions:
       gradient, i.e. after `backward()`, and hides them before, so a fresh graph is not covered
       in zeros that look like results. True or False decides explicitly.
     - edge_labels: write on each edge into an op the local derivative ∂out/∂in of that operand
-      slot, read from `local_grads()` (`a * a` gets two edges, each with ∂/∂a = a).
+      slot, read from `local_grads()` (`a * a` gets two edges, each with ∂s/∂a = a). Edges from
+      constants get none: nothing is learned or traced back through a constant.
     - color: "grad" fills boxes on a fixed blue-white-red scale by gradient; "role" tells
       parameters, inputs, constants and intermediate values apart. Both add a legend.
     - highlight: a node or nodes; they and every path from them to `root` are drawn in orange.
-    - precision: digits after the point. rankdir: "LR" (default), "TB", "RL" or "BT".
+    - precision: digits after the point at most (2 stays "2", 0.123456 is "0.1235" at 4).
+      rankdir: "LR" (default), "TB", "RL" or "BT".
     - collapse: "neuron" or "layer" draws each scope group (`micrograd.scope`, which `nn` uses)
-      as one box. Without it, scopes are drawn as nested clusters.
+      as one box: a neuron's box shows what it computes (its activation, "ReLU", "σ", or
+      "linear"), its output and, with gradients, the output's gradient; a layer's box shows its
+      size and activation ("3 × ReLU"). Without it, scopes are drawn as nested clusters.
     - max_nodes: a larger drawing is refused with a ValueError suggesting `collapse`.
     """
 
@@ -130,8 +177,8 @@ class DrawOptions:
             raise ValueError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
 
 
-def draw(root: Value, **options: Any) -> graphviz.Digraph:
-    """The graph that computed `root`, as a `graphviz.Digraph` (shown inline in Jupyter).
+def draw(root: Value, **options: Any) -> Drawing:
+    """The graph that computed `root`, as a `Drawing` (a `graphviz.Digraph`, shown inline in Jupyter).
 
     The options (show_grad, edge_labels, color, highlight, precision, rankdir, collapse,
     max_nodes) are keywords, described in `DrawOptions`.
@@ -144,7 +191,7 @@ def draw_with(
     options: DrawOptions,
     grads: Mapping[Value, float] | None = None,
     known: Collection[Value] | None = None,
-) -> graphviz.Digraph:
+) -> Drawing:
     """`draw()` with its options made, and two hooks for the step-through frames (viz/steps.py):
 
     - grads: show these gradients (one for every node) instead of each node's `.grad`.
@@ -178,11 +225,11 @@ def draw_with(
     else:
         items, edges = _collapsed(order, index, uses, on_path, style, collapse, max_nodes)
 
-    graph = graphviz.Digraph(
+    graph = Drawing(
         "micrograd",
-        graph_attr={"rankdir": rankdir, "fontname": FONT, **LAYOUT_LIMITS},
-        node_attr={"fontname": FONT, "fontsize": "12"},
-        edge_attr={"fontname": FONT, "fontsize": "10", "fontcolor": "#444444"},
+        graph_attr={"rankdir": rankdir, "fontname": FONT, **SPACING, **LAYOUT_LIMITS},
+        node_attr={"fontname": FONT, "fontsize": FONT_SIZES["value"]},
+        edge_attr={"fontname": FONT, "fontsize": FONT_SIZES["edge"], "fontcolor": "#444444", "arrowsize": "0.7"},
     )
     _add_items(graph, items)
     for tail, head, attrs in edges:
@@ -191,7 +238,7 @@ def draw_with(
         # Set last: a graph label set before the clusters would be inherited by them.
         has_nan = color == "grad" and any(math.isnan(style.grad(node) or 0.0) for node in order)
         legend = colors.grad_legend(has_nan) if color == "grad" else colors.role_legend()
-        graph.attr(label=legend, labelloc="b", labeljust="l")
+        graph.attr(label=legend, labelloc="b", labeljust="l", fontsize=FONT_SIZES["legend"])
     return graph
 
 
@@ -231,21 +278,24 @@ def _on_path(order: list[Value], index: dict[Value, int], highlight: Highlight) 
 
 def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
     if isinstance(node, Constant):
-        attrs = {"shape": "box", "style": "rounded,dashed", "color": "#757575", "fontcolor": "#424242"}
+        # A small plain number: no box, so it does not look like a value the class should track.
+        attrs = {"shape": "plaintext", "fontsize": FONT_SIZES["constant"], "fontcolor": "#424242", **TIGHT}
         # The engine labels a constant with its exact repr (0.3333333333333333); show it briefly
         # unless someone gave it a label of their own.
         default = node.label == Constant(node.data).label
-        attrs["label"] = plain_label(short_number(node.data) if default or not node.label else node.label)
+        attrs["label"] = plain_label(
+            short_number(node.data).replace("-", MINUS) if default or not node.label else node.label
+        )
         if style.color is not None:
-            attrs.update(style="rounded,dashed,filled", fillcolor=colors.ROLE_COLORS["constant"])
+            attrs.update(style="filled", fillcolor=colors.ROLE_COLORS["constant"])
     else:
         name = style.name(node)
         fields = [record_field(name)] if name else []
-        fields.append(f"data {format_number(node.data, style.precision)}")
+        fields.append(picture_number(node.data, style.precision))
         grad = style.grad(node)
         if style.show_grad:
             fields.append(style.grad_field(node))
-        attrs = {"shape": "record", "label": record_label(fields, style.braces)}
+        attrs = {"shape": "record", "label": record_label(fields, style.braces), **TIGHT}
         fill = None
         if style.color == "grad" and grad is not None:
             fill = colors.grad_color(grad)
@@ -261,12 +311,14 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
 def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
     # ordering=in asks dot to keep the operands in order along the op node's side (a − b: a
     # above b in LR); edges are also written in operand order.
+    # A circle 0.27 inches across for a one-character symbol, an ellipse around a longer one.
     attrs = {
-        "label": plain_label(op_symbol(node)),
+        "label": plain_label(op_symbol(node).replace("-", MINUS)),
         "shape": "ellipse",
-        "margin": "0.04,0.02",
-        "height": "0.3",
-        "fontsize": "14",
+        "width": "0.27",
+        "height": "0.27",
+        "margin": "0.02,0.01",
+        "fontsize": FONT_SIZES["op"],
         "ordering": "in",
     }
     if on_path:
@@ -275,7 +327,7 @@ def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
 
 
 def _edge_label(node: Value, child: Value, local: float, style: _Style) -> str:
-    number = format_number(local, style.precision)
+    number = picture_number(local, style.precision)
     out, into = style.name(node), style.name(child)
     if out and into:
         return plain_label(f"∂{out}/∂{into} = {number}")
@@ -298,7 +350,7 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
     local = node.local_grads() if style.edge_labels else ()
     for slot, (child, (tail, tail_on_path)) in enumerate(zip(node.children, tails)):
         attrs = _path_attrs(on_path[i] and tail_on_path)
-        if local:
+        if local and not isinstance(child, Constant):
             attrs["label"] = _edge_label(node, child, local[slot], style)
         edges.append((tail, f"o{i}", attrs))
     edges.append((f"o{i}", f"n{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
@@ -333,14 +385,25 @@ def _collapsed(
     """Each scope group as one box (edges touching a box drawn once); other nodes as usual."""
     grouped = groups(order, uses, level)
     group_ids: dict[str, str] = {}  # group name -> "g0", "g1", ... in order of first appearance
-    members: dict[str, int] = {}
+    outputs: dict[str, list[Value]] = {}  # the members used outside the box: what it computes
+    learns: set[str] = set()  # the boxes holding parameters (neurons and layers, not a loss)
     group_on_path: dict[str, bool] = {}
     for i, node in enumerate(order):
         name = grouped[node]
         if name:
             group_ids.setdefault(name, f"g{len(group_ids)}")
-            members[name] = members.get(name, 0) + 1
+            outputs.setdefault(name, [])
+            if any(grouped[user] != name for user in uses.get(node, [])):
+                outputs[name].append(node)
+            if isinstance(node, Parameter):
+                learns.add(name)
             group_on_path[name] = group_on_path.get(name, False) or on_path[i]
+    # The root is always drawn on its own (scopes.groups); when it is the result of a box (the
+    # last "+" of a linear output neuron), the box is named after it and leaves its number to it.
+    root = order[-1]
+    root_box = group_name(root.scope, level) if root.scope else ""
+    if root_box in outputs:
+        outputs[root_box] = [root]
     plain = [node for node in order if not grouped[node]]
     _check_size(len(group_ids) + len(plain) + sum(1 for node in plain if node.children), max_nodes, level)
 
@@ -353,7 +416,11 @@ def _collapsed(
     for node in plain:
         placed[node] = visible_scope(placed[node], clusters)
     items = [
-        _Item(parent_scope(name), gid, _group_attrs(name, members[name], group_on_path[name], style))
+        _Item(
+            parent_scope(name),
+            gid,
+            _group_attrs(name, outputs[name], name in learns, name == root_box, group_on_path[name], style),
+        )
         for name, gid in group_ids.items()
     ]
     edges: list[Edge] = []
@@ -383,9 +450,41 @@ def _collapsed(
     return items, edges
 
 
-def _group_attrs(name: str, count: int, on_path: bool, style: _Style) -> dict[str, str]:
-    label = record_label([record_field(name), f"{count} nodes"], style.braces)
-    attrs = {"shape": "Mrecord", "label": label, "style": "filled", "fillcolor": colors.GROUP_COLOR}
+def _computes(output: Value, learns: bool) -> str:
+    """What a box computes, named by its output's op: the activation ("ReLU", "σ", "tanh"), or
+    "linear" for a neuron without one (its output is the weighted sum's last "+")."""
+    op = OPS.get(output.op)
+    if op is not None and op.activation is None and output.op == "+" and learns:
+        return "linear"
+    return op_symbol(output).replace("-", MINUS) if output.children else ""
+
+
+def _group_attrs(
+    name: str, outputs: list[Value], learns: bool, feeds_root: bool, on_path: bool, style: _Style
+) -> dict[str, str]:
+    """A collapsed box. With one output (a neuron, a loss): name │ what it computes │ value │
+    grad g (the value left to the root's box when that is the output). With several (a layer):
+    name │ how many and what ("3 × ReLU")."""
+    fields = [record_field(name)]
+    computes = [_computes(output, learns) for output in outputs]
+    if len(outputs) == 1:
+        (output,) = outputs
+        if computes[0] and (learns or not feeds_root):  # a loss's "÷" is drawn right after its box
+            fields.append(record_field(computes[0]))
+        if not feeds_root:
+            fields.append(picture_number(output.data, style.precision))
+            if style.show_grad:
+                fields.append(style.grad_field(output))
+    elif outputs:
+        # A layer: how many neurons (its outputs' scopes), each "tanh"; a neuron of a batch loss
+        # has one output per sample, all from its one scope: just "tanh".
+        count = len({output.scope for output in outputs}) if learns else len(outputs)
+        if len(set(computes)) > 1:
+            fields.append(record_field(f"{count} outputs"))
+        elif computes[0]:
+            fields.append(record_field(computes[0] if count == 1 else f"{count} × {computes[0]}"))
+    label = record_label(fields, style.braces)
+    attrs = {"shape": "Mrecord", "label": label, "style": "filled", "fillcolor": colors.GROUP_COLOR, **TIGHT}
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
     return attrs
@@ -422,7 +521,7 @@ def _add_items(graph: graphviz.Digraph, items: list[_Item]) -> None:
                 "style": "rounded,dashed",
                 "color": "#9e9e9e",
                 "fontcolor": "#616161",
-                "fontsize": "11",
+                "fontsize": FONT_SIZES["cluster"],
                 "labeljust": "l",
             },
         )

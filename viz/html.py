@@ -19,8 +19,8 @@ from micrograd import Value
 from micrograd.files import write_atomic
 
 from . import render
-from .render import inline_svg
 from .steps import Steps, steps
+from .svg import Fit, fit, inline_svg
 
 __all__ = ["MAX_FRAMES", "export_html", "page"]
 
@@ -33,7 +33,7 @@ h1 { font-size: 1.3em; font-weight: normal; }
 nav { display: flex; align-items: center; gap: 1em; margin: 0.5em 0; }
 button { font-size: 1em; padding: 0.3em 0.9em; }
 #counter { font-variant-numeric: tabular-nums; min-width: 5em; text-align: center; }
-.picture svg { max-width: 100%; height: auto; }
+.picture { overflow-x: auto; }
 .equation { font-family: Menlo, Consolas, monospace; font-size: 1.15em; margin: 0.6em 0; }
 .hint { color: #757575; font-size: 0.9em; }
 """
@@ -70,8 +70,18 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-# Nothing may be loaded: no scripts, styles, fonts, images or connections but the two inline blocks.
-CONTENT_SECURITY_POLICY = f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)}"
+def style(frames: Steps) -> str:
+    """The page's style: `_STYLE`, and the size rule of `viz.svg` for its pictures (one rule for
+    all, from the widest frame and the smallest text: the frames differ by a blank at most).
+    A rule in the style block, not style attributes, which the policy would block."""
+    fits = [fit(frame.svg()) for frame in frames]
+    rule = Fit(max(f.natural_px for f in fits), min(f.smallest_text_px for f in fits), max(f.min_px for f in fits))
+    return _STYLE + f".picture svg {{ {rule.css()}; }}\n"
+
+
+def content_security_policy(style_text: str) -> str:
+    """Nothing may be loaded: no scripts, styles, fonts, images or connections but the two inline blocks."""
+    return f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(style_text)}"
 
 
 def page(frames: Steps) -> str:
@@ -89,13 +99,14 @@ def page(frames: Steps) -> str:
             "</section>"
         )
     body = "\n".join(sections)
+    style_text = style(frames)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(style_text)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n"
-        f"<style>{_STYLE}</style>\n"
+        f"<style>{style_text}</style>\n"
         "</head>\n<body>\n<main>\n"
         f"<h1>{html.escape(title)}</h1>\n"
         '<nav><button type="button" id="previous">◀ Prev</button>'

@@ -7,7 +7,6 @@ the DOT source and `.dot` files can still be saved.
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,9 @@ from micrograd import Value
 from micrograd.files import write_atomic
 
 from .draw import draw
+from .svg import inline_svg
+
+__all__ = ["FORMATS", "GraphvizNotFoundError", "check_path", "inline_svg", "render", "save"]
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
@@ -85,34 +87,3 @@ def save(graph: Value | graphviz.Digraph, path: str | os.PathLike, **options: An
     data = render(graph, FORMATS[path.suffix.lower()])
     write_atomic(path, data)
     return path
-
-
-def inline_svg(svg: str) -> str:
-    """Graphviz's SVG file as an element to put inside an HTML page.
-
-    Dropped: the XML prolog and DOCTYPE (which names an external DTD), comments, the namespace
-    declarations (HTML knows `<svg>` without them), `id`s (they would repeat across frames),
-    `<title>` tooltips (they show Graphviz's internal node ids, not the names of the equations)
-    and any link. Text is re-escaped by ElementTree, so a label cannot close the element.
-    """
-    root = ET.fromstring(svg)
-    for parent in list(root.iter()):
-        for child in list(parent):
-            if _local(child.tag) in ("title", "a", "script", "style", "image", "foreignObject"):
-                parent.remove(child)
-    for element in root.iter():
-        element.tag = _local(element.tag)
-        if element.tag != "text" and element.text is not None and not element.text.strip():
-            element.text = "\n"
-        if element.tail is not None and not element.tail.strip():
-            element.tail = "\n"  # where a comment or a title was
-        for key in list(element.attrib):
-            name = _local(key)
-            if name == "id" or "href" in name or name.startswith("on") or key != name:
-                del element.attrib[key]
-    return ET.tostring(root, encoding="unicode", short_empty_elements=True)
-
-
-def _local(name: str) -> str:
-    """A tag or attribute name without its `{namespace}`."""
-    return name.rsplit("}", 1)[-1]

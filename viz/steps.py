@@ -30,7 +30,8 @@ from micrograd.engine.graph import Term, gradients
 from micrograd.engine.names import node_names
 
 from .draw import DrawOptions, draw_with
-from .render import inline_svg, render
+from .render import render
+from .svg import fitted_html
 from .text import short_number
 
 __all__ = ["Frame", "Steps", "Term", "steps"]
@@ -46,7 +47,8 @@ class Frame:
 
     `grads` maps every node whose gradient is known after this step to that gradient. In
     Jupyter a frame shows as the drawing with `node` (and its path to the output) in orange,
-    the known gradients written in, and the others blank.
+    the known gradients written in, and the others blank; it fills the cell's width only as far
+    as its text stays readable, then scrolls (`viz.svg`), like `draw()`.
     """
 
     def __init__(self, owner: Steps, index: int, node: Value, equation: str) -> None:
@@ -91,7 +93,7 @@ class Frame:
             f"<p><b>step {self.index + 1} / {len(self._owner)}</b>&nbsp; <code>{html.escape(self.equation)}</code></p>"
         )
         return {
-            "text/html": f"<div>{caption}{inline_svg(self._svg)}</div>",
+            "text/html": f"<div>{caption}{fitted_html(self._svg)}</div>",
             "image/svg+xml": self._svg,
             "text/plain": repr(self),
         }
@@ -190,7 +192,7 @@ class Steps(Sequence[Frame]):
             frame = self._frames[slider.value - 1]
             counter.value = f"{slider.value} / {count}"
             equation.value = f"<code>{html.escape(frame.equation)}</code>"
-            picture.value = inline_svg(frame.svg())
+            picture.value = fitted_html(frame.svg())
             back.disabled = slider.value == 1
             forward.disabled = slider.value == count
 

@@ -1,7 +1,8 @@
 """The words and numbers on a drawing: number formatting, op symbols, and label escaping.
 
-Kept apart from the drawing code so the command line prints numbers exactly as the boxes show
-them, and so the escaping rules (which decide whether *any* label renders) live in one place.
+Kept apart from the drawing code so that every number of a picture is written by one function
+(`picture_number`), the command line's by its fixed-digit form (`format_number`), and the
+escaping rules (which decide whether *any* label renders) live in one place.
 """
 
 from __future__ import annotations
@@ -33,6 +34,28 @@ def format_number(x: float, precision: int = 4) -> str:
     if 10.0**-precision <= abs(x) < 1e6:
         return f"{x:.{precision}f}"
     return f"{x:.{precision}e}"
+
+
+MINUS = "\u2212"  # the true minus sign of the pictures: "−4", as wide as "+", not a hyphen
+
+
+def picture_number(x: float, precision: int = 4) -> str:
+    """A number on a drawing: `format_number`'s digits with the zeros that say nothing dropped,
+    and the true minus sign: 2 (not 2.0000), −4, 0.5, 0.1235 at precision 4, 3e−7.
+
+    Rounding stays at `precision` digits, so what is shown is exact at that precision and two
+    different shown numbers are different at it; only trailing zeros (and a bare point) go.
+    """
+    text = format_number(x, precision)
+    if not math.isfinite(x):
+        return text.replace("-", MINUS)
+    mantissa, e, exponent = text.partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    if e:
+        exponent = str(int(exponent))  # e-07 -> -7
+    text = mantissa + e + exponent
+    return "0" if text in ("0", "-0") else text.replace("-", MINUS)
 
 
 def short_number(x: float) -> str:
