@@ -305,3 +305,37 @@ def test_micrographs_readme_example() -> None:
     g += 10.0 / f
     g.backward()
     assert f"{g.data:.4f}" == "24.7041" and f"{a.grad:.4f}" == "138.8338" and f"{b.grad:.4f}" == "645.5773"
+
+
+# -- drawings and frames of micrograd code ---------------------------------------------------------
+
+
+def test_draw_dot_takes_micrographs_arguments_and_draws_what_draw_draws() -> None:
+    from viz import draw, draw_dot
+
+    o = lecture_neuron()["o"]
+    o.backward()
+    graph = draw_dot(o)
+    assert graph.format == "svg" and graph.source == draw(o).source
+    tb = draw_dot(o, format="png", rankdir="TB")
+    assert tb.format == "png" and tb.source == draw(o, rankdir="TB").source
+    assert tb.pipe(format="png").startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="format='gif'"):
+        draw_dot(o, format="gif")
+
+
+def test_a_user_op_is_drawn_by_its_name_with_a_dashed_outline_and_its_frame_says_user_code() -> None:
+    from viz import draw, steps
+
+    x = Value(0.5, label="x")
+    t = my_tanh(x)
+    t.label = "t"
+    J = t * 2
+    J.label = "J"
+    source = draw(J, edge_labels=True).source
+    assert "label=tanh" in source and "style=dashed" in source and "user code" in source
+    frames = steps(J)
+    frame_x = next(f for f in frames if f.name == "x")
+    assert frame_x.equation.endswith("(dt/dx from user code: its _backward)")
+    J.backward()
+    assert frames.grads[x] == x.grad  # the frames' gradients are backward()'s, user op included

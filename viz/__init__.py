@@ -11,6 +11,7 @@ columns, every weight an edge, each neuron's net input, output and gradient)."""
 
 from .draw import draw
 from .html import export_html
+from .lecture import draw_dot
 from .network import draw_network
 from .nudge import nudge
 from .plots import plot_decision_boundary, plot_history
@@ -21,6 +22,7 @@ from .trace_table import trace_table
 __all__ = [
     "GraphvizNotFoundError",
     "draw",
+    "draw_dot",
     "draw_network",
     "export_html",
     "nudge",

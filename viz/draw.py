@@ -321,6 +321,8 @@ def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
         "fontsize": FONT_SIZES["op"],
         "ordering": "in",
     }
+    if node.user_op:  # its derivative comes from user code (a _backward): a dashed outline says so
+        attrs.update(style="dashed", tooltip="an op defined by user code: its derivative comes from its _backward")
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
     return attrs

@@ -137,7 +137,11 @@ class Steps(Sequence[Frame]):
         terms = self._terms(node)
         symbols = " + ".join(f"d{self.names[t.consumer]}/d{name} × d{out}/d{self.names[t.consumer]}" for t in terms)
         numbers = " + ".join(f"{_factor(t.local, first=i == 0)} × {_factor(t.upstream)}" for i, t in enumerate(terms))
-        return f"d{out}/d{name} = {symbols} = {numbers} = {equation_number(self._backprop.grads[node])}"
+        equation = f"d{out}/d{name} = {symbols} = {numbers} = {equation_number(self._backprop.grads[node])}"
+        from_code = sorted({self.names[t.consumer] for t in terms if t.consumer.user_op})
+        if from_code:  # a user-defined op: its local derivative is whatever its _backward computes
+            equation += f" ({', '.join(f'd{c}/d{name}' for c in from_code)} from user code: its _backward)"
+        return equation
 
     def _terms(self, node: Value) -> list[Term]:
         # Backward adds the terms from the output down; a learner writes them in the order of the

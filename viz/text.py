@@ -64,10 +64,11 @@ def short_number(x: float) -> str:
 
 
 def op_symbol(node: Value) -> str:
-    """The text of `node`'s op node: "×", "^2", "LeakyReLU(0.1)", ... (the op name if unknown)."""
+    """The text of `node`'s op node: "×", "^2", "LeakyReLU(0.1)", ...; a user-defined op by the
+    name its code gave it (micrograd's `_op`)."""
     op = OPS.get(node.op)
     if op is None:
-        return node.op
+        return node._op if node.user_op else node.op
     if op.parameter is not None and node.arg is not None:
         return op.parameter.drawn.format(symbol=op.symbol, value=short_number(node.arg))
     return op.symbol
