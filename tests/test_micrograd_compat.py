@@ -339,3 +339,33 @@ def test_a_user_op_is_drawn_by_its_name_with_a_dashed_outline_and_its_frame_says
     assert frame_x.equation.endswith("(dt/dx from user code: its _backward)")
     J.backward()
     assert frames.grads[x] == x.grad  # the frames' gradients are backward()'s, user op included
+
+
+def test_the_wrong_edge_gradcheck_finds_is_marked_in_drawings_frames_and_the_page(tmp_path) -> None:
+    from viz import draw, export_html, steps
+    from viz.colors import WRONG
+
+    x = Value(0.5, label="x")
+    t = Value(math.tanh(0.5), (x,), "tanh")
+
+    def _backward() -> None:
+        x.grad += -(1 - t.data**2) * t.grad  # the sign flipped
+
+    t._backward = _backward
+    t.label = "t"
+    J = t * 3
+    J.label = "J"
+    wrong = gradcheck(J).first_wrong_edge
+    assert wrong is not None and (wrong.consumer, wrong.slot) == (t, 0)
+    marked = draw(J, mark_edge=wrong).source
+    assert marked.count(WRONG) == 2 and "∂t/∂x = −0.7864" in marked  # the edge and its label, in red
+    assert WRONG not in draw(J).source
+    assert draw(J, mark_edge=(t, 0)).source == marked
+    frames = steps(J, mark_edge=wrong)
+    assert all(WRONG in frame.graph().source for frame in frames)
+    page = export_html(frames, tmp_path / "bug.html").read_text()
+    assert WRONG.lower() in page.lower()
+    with pytest.raises(ValueError, match="mark_edge"):
+        draw(J, mark_edge=(x, 0))  # a leaf has no operand 0
+    with pytest.raises(TypeError, match="mark_edge"):
+        draw(J, mark_edge="t")

@@ -31,6 +31,7 @@ ROLE_COLORS: dict[str, str] = {
 }
 GROUP_COLOR = "#eef1f6"
 HIGHLIGHT = "#e66101"
+WRONG = "#c00000"  # an edge gradcheck found wrong (draw(mark_edge=...))
 
 
 def grad_color(grad: float) -> str:

@@ -69,6 +69,7 @@ class _Style:
     grads: Mapping[Value, float] | None = None  # see draw_with: shown instead of .grad
     known: Collection[Value] | None = None  # see draw_with: the others get a blank grad field
     names: Mapping[Value, str] = field(default_factory=dict)  # every node's name (micrograd.engine.names.node_names)
+    mark: tuple[Any, Any] | None = None  # (consumer, slot) of the edge marked wrong (DrawOptions.mark_edge)
 
     def grad(self, node: Value) -> float | None:
         """The gradient to show for `node`, None when it is not known yet (a blank field)."""
@@ -137,6 +138,8 @@ class DrawOptions:
       "linear"), its output and, with gradients, the output's gradient; a layer's box shows its
       size and activation ("3 × ReLU"). Without it, scopes are drawn as nested clusters.
     - max_nodes: a larger drawing is refused with a ValueError suggesting `collapse`.
+    - mark_edge: one edge to mark as wrong, in red: `gradcheck(J).first_wrong_edge`, or a pair
+      (consumer, operand slot); its local derivative is written on it.
     """
 
     show_grad: bool | None = None
@@ -147,6 +150,7 @@ class DrawOptions:
     rankdir: str = "LR"
     collapse: str | None = None
     max_nodes: int = MAX_NODES
+    mark_edge: Any = None
 
     def __post_init__(self) -> None:
         """Check every option: a wrong type is a TypeError, a wrong value a ValueError."""
@@ -175,6 +179,22 @@ class DrawOptions:
             raise TypeError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
         if max_nodes < 1:
             raise ValueError(f"draw(max_nodes={max_nodes!r:.40}): give a positive whole number")
+        if self.mark_edge is not None:
+            consumer, slot = marked_edge(self.mark_edge)
+            if not isinstance(consumer, Value) or slot not in range(len(consumer.children)):
+                raise ValueError(
+                    f"draw(mark_edge={self.mark_edge!r:.60}): give gradcheck(J).first_wrong_edge or a pair "
+                    "(node, operand slot 0 or 1) of the graph"
+                )
+
+
+def marked_edge(mark: Any) -> tuple[Any, Any]:
+    """(consumer, slot) from `gradcheck(J).first_wrong_edge` (an EdgeCheck) or from a pair."""
+    if hasattr(mark, "consumer") and hasattr(mark, "slot"):
+        return mark.consumer, mark.slot
+    if isinstance(mark, tuple) and len(mark) == 2:
+        return mark[0], mark[1]
+    raise TypeError(f"draw(mark_edge={mark!r:.60}): give gradcheck(J).first_wrong_edge or a pair (node, operand slot)")
 
 
 def draw(root: Value, **options: Any) -> Drawing:
@@ -217,6 +237,7 @@ def draw_with(
         grads,
         known,
         names,
+        None if options.mark_edge is None else marked_edge(options.mark_edge),
     )
     uses = uses_of(order)
     if collapse is None:
@@ -354,6 +375,14 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
         attrs = _path_attrs(on_path[i] and tail_on_path)
         if local and not isinstance(child, Constant):
             attrs["label"] = _edge_label(node, child, local[slot], style)
+        if style.mark == (node, slot):  # the edge gradcheck found wrong
+            derivative = node.local_grads()[slot]
+            attrs.update(
+                color=colors.WRONG,
+                penwidth="3",
+                fontcolor=colors.WRONG,
+                label=_edge_label(node, child, derivative, style),
+            )
         edges.append((tail, f"o{i}", attrs))
     edges.append((f"o{i}", f"n{i}", _path_attrs(on_path[i] and any(on for _, on in tails))))
     return edges

@@ -111,10 +111,14 @@ class Steps(Sequence[Frame]):
     equations; only showing a frame's picture raises draw's ValueError.
     """
 
-    def __init__(self, root: Value, *, edge_labels: bool = False, precision: int = 4, rankdir: str = "LR") -> None:
+    def __init__(
+        self, root: Value, *, edge_labels: bool = False, precision: int = 4, rankdir: str = "LR", mark_edge: Any = None
+    ) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"steps() needs a micrograd Value (the output of a graph), got {type(root).__name__}")
-        self._options = DrawOptions(show_grad=True, edge_labels=bool(edge_labels), precision=precision, rankdir=rankdir)
+        self._options = DrawOptions(
+            show_grad=True, edge_labels=bool(edge_labels), precision=precision, rankdir=rankdir, mark_edge=mark_edge
+        )
         self.root = root
         self._backprop = gradients(root)
         order = self._backprop.order
@@ -216,10 +220,14 @@ def _factor(x: float, first: bool = False) -> str:
     return text if first or not text.startswith("-") else f"({text})"
 
 
-def steps(root: Value, *, edge_labels: bool = False, precision: int = 4, rankdir: str = "LR") -> Steps:
+def steps(
+    root: Value, *, edge_labels: bool = False, precision: int = 4, rankdir: str = "LR", mark_edge: Any = None
+) -> Steps:
     """The backward pass from `root`, one frame per node (see this module's docstring).
 
-    The options are `draw()`'s, for the pictures. The user's graph is left as it is: no `.grad`
-    changes, whether or not `backward()` was called before.
+    The options are `draw()`'s, for the pictures: `mark_edge=gradcheck(root).first_wrong_edge`
+    marks in every frame the edge whose derivative is wrong. The user's graph is left as it is:
+    no `.grad` changes, whether or not `backward()` was called before. `export_html(steps(...),
+    path)` writes the frames as a page, marked edge included.
     """
-    return Steps(root, edge_labels=edge_labels, precision=precision, rankdir=rankdir)
+    return Steps(root, edge_labels=edge_labels, precision=precision, rankdir=rankdir, mark_edge=mark_edge)
