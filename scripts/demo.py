@@ -18,7 +18,7 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 
 
 def worked_example() -> Value:
-    """c = w·x, a = c + b, d = a − y, J = d²/2 with w=2, x=−2, b=8, y=2 (course notes, seed 004)."""
+    """c = w·x, a = c + b, d = a − y, J = d²/2 with w=2, x=−2, b=8, y=2 (the course's handwritten notes, *Train a Neural Network*)."""
     w, x, b, y = Value(2.0, "w"), Value(-2.0, "x"), Value(8.0, "b"), Value(2.0, "y")
     c = w * x
     c.label = "c"
@@ -51,7 +51,7 @@ def step_through(J: Value) -> None:
 
 
 def xor() -> None:
-    """An MLP learns XOR, which no linear model can (course slides, seed 000/001)."""
+    """An MLP learns XOR, which no linear model can (the lectures *Deep Learning 101* and *Introduction to Deep Learning*)."""
     X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     Y = [0.0, 1.0, 1.0, 0.0]
     model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=1)
@@ -73,7 +73,7 @@ def xor() -> None:
 
 
 def two_moons() -> None:
-    """The Keras way (course slides, seed 002/003): Sequential, compile, fit, on two moons."""
+    """The Keras way (the course's Keras slides): Sequential, compile, fit, on two moons."""
     X, y = make_moons(200, noise=0.1, seed=0)
     model = Sequential(
         [Dense(16, activation="relu"), Dense(16, activation="relu"), Dense(1, activation="sigmoid")],

@@ -1,9 +1,9 @@
 """The course's worked examples, checked against the numbers published with them.
 
 Sources: the computation-graph notes (/work/shared/seeds/004_*), the sigmoid XOR slides
-(seed 001), the parameter-count slides (seed 003), and Example 9.1 of Han, Kamber & Pei,
+(the lecture *Introduction to Deep Learning (cont'd)*), the parameter-count slides (*Neural Network Architecture and Training*), and Example 9.1 of Han, Kamber & Pei,
 "Data Mining: Concepts and Techniques", 3rd ed. (2012), §9.2.3, Figure 9.5 and Tables 9.2-9.4
-(the forward pass of which seed 003 also works through). Published figures are rounded; each
+(the forward pass of which *Neural Network Architecture and Training* also works through). Published figures are rounded; each
 assertion uses the number of decimals printed in the source.
 """
 
@@ -22,7 +22,7 @@ def _published(x: float, decimals: int) -> float:
     return round(x, decimals)
 
 
-# -- seed 004: J = (a - y)² / 2 with c = w·x, a = c + b, d = a - y ----------------------------
+# -- the handwritten notes: J = (a - y)² / 2 with c = w·x, a = c + b, d = a - y ----------------------------
 
 
 def _cost_graph(w: float = 2.0, x: float = -2.0, b: float = 8.0, y: float = 2.0) -> dict[str, Value]:
@@ -68,7 +68,7 @@ def test_cost_graph_nudges(nudged: str, published_change: float) -> None:
     assert v[nudged].grad * 0.001 == pytest.approx(published_change, rel=1e-12)
 
 
-# -- seed 004: J = a² with a = 2 + 3w ------------------------------------------------------------
+# -- the handwritten notes: J = a² with a = 2 + 3w ------------------------------------------------------------
 
 
 def test_square_of_affine() -> None:
@@ -85,7 +85,7 @@ def test_square_of_affine() -> None:
     assert _published((2 + 3 * Value(3.001)).data - a.data, 3) == 0.003
 
 
-# -- seed 001: the sigmoid network that computes XOR ---------------------------------------------
+# -- Introduction to Deep Learning (cont'd): the sigmoid network that computes XOR ---------------------------------------------
 
 
 def _neuron(weights: list[float], bias: float, name: str) -> Neuron:

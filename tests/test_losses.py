@@ -154,7 +154,12 @@ def test_binary_cross_entropy_from_logits_gradient_is_sigmoid_minus_target():
 
 # -- softmax, log_softmax, cross-entropy --------------------------------------------------------------
 
-COURSE_SCORES = [-3.44, 1.16, -0.81, 3.91]  # dog, cat, boat, airplane (course slides, seed 003)
+COURSE_SCORES = [
+    -3.44,
+    1.16,
+    -0.81,
+    3.91,
+]  # dog, cat, boat, airplane (the lecture *Neural Network Architecture and Training*)
 
 
 def test_softmax_reproduces_the_course_figure():

@@ -1,6 +1,6 @@
 """viz.trace_table: the forward primal trace and reverse adjoint trace (Baydin et al. 2018).
 
-Numbers are checked against the course's worked example (seed 004: J = (w·x + b − y)²/2 at
+Numbers are checked against the course's worked example (the handwritten notes *Train a Neural Network*: J = (w·x + b − y)²/2 at
 w = 2, x = −2, b = 8, y = 2, whose notes give J = 2 and dJ/dd = dJ/da = dJ/dc = 2, dJ/dw = −4,
 dJ/dx = 4, dJ/db = 2, dJ/dy = −2), against a node used twice worked by hand, and against PyTorch.
 """

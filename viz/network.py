@@ -364,15 +364,12 @@ def _legend(run: _Pass | None, labels: bool, largest: float, precision: int, not
     if run is not None:
         rows.append("net = Σ w · in + b, the net input;  out = activation(net), the output")
     if run is not None and run.net_grads is not None:
-        rows.append(
-            "∂E/∂net: the gradient of the loss E = ½ Σ (t − out)² with respect to net, as backward() gives it"
-            " (Han &amp; Kamber's Err is its negative: Err = −∂E/∂net)"
-        )
+        rows.append("∂E/∂net: the gradient of the loss E = ½ Σ (t − out)² with respect to net, as backward() gives it")
+        rows.append("(Han &amp; Kamber's Err is its negative: Err = −∂E/∂net)")
     if labels:
-        edge = "on each edge: wij, the weight from unit i to unit j"
+        rows.append("on each edge: wij, the weight from unit i to unit j")
         if run is not None and run.net_grads is not None:
-            edge += ", and ∂E/∂w = ∂E/∂net of unit j × out of unit i"
-        rows.append(edge)
+            rows.append("and ∂E/∂w = ∂E/∂net of unit j × out of unit i")
     else:
         rows.append("weights are not written on the edges of a network this size (weight_labels=True writes them)")
     rows += [_html(note) for note in notes]
