@@ -258,7 +258,7 @@ def draw_with(
         items, edges = _expanded(order, index, uses, on_path, style)
     else:
         items, edges = _collapsed(order, index, uses, on_path, style, collapse, max_nodes)
-        _check_edges(_Size(len(items), len(edges), *_widest(edges)), collapse)
+        _check_edges(_Size(len(items), len(edges), _widest(edges)[0]), collapse)
     _check_depth(items)
 
     graph = Drawing(
@@ -339,17 +339,17 @@ def _widest(edges: list[Edge]) -> tuple[int, str]:
 
 
 def _check_edges(size: _Size, collapse: str | None) -> None:
-    hint = (
-        "draw a smaller part of the graph"
-        if collapse == "layer"
-        else "draw a smaller part of the graph, or collapse it"
-    )
+    hint = {
+        None: "draw a smaller part of the graph (a model: draw it with collapse='neuron' or 'layer')",
+        "neuron": "draw it with collapse='layer', or a smaller part of it",
+        "layer": "draw a smaller part of the graph",
+    }[collapse]
     if size.widest > MAX_FAN:
         which = f" ({size.widest_name!r:.40})" if size.widest_name else ""
         raise ValueError(
             f"one node{which} of this graph has {size.widest} edges to draw, more than {MAX_FAN}, and Graphviz "
-            f"would take minutes to lay them out: {hint} (a value used {size.widest} times, as in w*w*...*w, "
-            "can be computed with fewer uses, e.g. w**n)"
+            f"would take minutes to lay them out: {hint}; a value used that often, as in w*w*...*w, can be "
+            "computed with fewer uses (w**n)"
         )
     if size.edges > MAX_EDGES:
         raise ValueError(
