@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import viz.dot
 from micrograd import Value
 from micrograd.files import check_writable, write_atomic
 from micrograd.nn import Dense, Sequential, load_model
@@ -157,7 +158,7 @@ def pid_exists(pid: int) -> bool:
 def test_dot_is_killed_on_timeout_and_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pidfile = tmp_path / "pid"
     monkeypatch.setenv("PATH", str(fake_dot(tmp_path, f"echo $$ > {pidfile}\nexec {SLEEP} 60\n")))
-    monkeypatch.setattr(render_module, "DOT_TIMEOUT", 1.0)
+    monkeypatch.setattr(viz.dot, "DOT_TIMEOUT", 1.0)
     with pytest.raises(RuntimeError, match=r"took more than 1 seconds .* was stopped"):
         render_module.render(draw(Value(1.0, "a") * 2), "svg")
     assert not pid_exists(int(pidfile.read_text()))

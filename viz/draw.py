@@ -26,7 +26,8 @@ from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.engine.names import node_names
 from micrograd.engine.ops import OPS
 
-from . import colors
+from . import colors, dot
+from .dot import run_dot
 from .scopes import COLLAPSE_LEVELS, folders, group_name, groups, parent_scope, placement, uses_of, visible_scope
 from .svg import fitted_html
 from .text import (
@@ -117,9 +118,7 @@ class Drawing(graphviz.Digraph):
     only as far as its text stays readable, and scrolled sideways beyond (`viz.svg`)."""
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
-        from .render import render  # (render imports this module)
-
-        svg = render(self, "svg").decode("utf-8")
+        svg = run_dot(self.source.encode("utf-8"), "svg", dot.DOT_TIMEOUT).decode("utf-8")
         # Jupyter prefers the HTML (it applies the rule); the SVG is for viewers that show no HTML.
         # text/plain has no address, so a stored notebook is the same from run to run.
         return {

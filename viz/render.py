@@ -7,8 +7,6 @@ the DOT source and `.dot` files can still be saved.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,11 +16,12 @@ import graphviz
 from micrograd import Value
 from micrograd.files import write_atomic
 
+from . import dot
+from .dot import GraphvizNotFoundError
 from .draw import check_drawable, draw
 from .svg import inline_svg
 
 __all__ = [
-    "DOT_TIMEOUT",
     "FORMATS",
     "MAX_PAGE_BYTES",
     "GraphvizNotFoundError",
@@ -34,25 +33,12 @@ __all__ = [
 ]
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
-# Seconds one run of `dot` may take. A drawing within draw()'s limits takes a few seconds at
-# most; `dot` is stopped (killed, never left running) when it takes longer.
-DOT_TIMEOUT = 60.0
 
 # A page of frames (export_html) holds one drawing per frame: its size is frames × drawing. The
 # estimate counts SVG bytes per drawn node and edge (about 350 measured, labels included) and
 # the equations; the page is refused before the first frame is laid out when it would be larger.
 MAX_PAGE_BYTES = 40_000_000
 SVG_BYTES_PER_ITEM = 400
-
-INSTALL_GRAPHVIZ = (
-    "Install Graphviz, which provides it: `sudo apt install graphviz` (Debian/Ubuntu), "
-    "`brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`; "
-    "or save to a .dot file, which needs no Graphviz"
-)
-
-
-class GraphvizNotFoundError(RuntimeError):
-    """Rendering needs the `dot` program of Graphviz, and it is not on PATH."""
 
 
 def check_path(
@@ -79,49 +65,14 @@ def check_path(
 def render(graph: graphviz.Digraph, fmt: str, timeout: float | None = None) -> bytes:
     """The drawing as the bytes of a file of format `fmt` ("svg", "png", "pdf" or "dot").
 
-    `dot` runs as a child process for at most `timeout` seconds (DOT_TIMEOUT by default); on a
-    timeout, an error or an interrupt (Ctrl-C) it is killed and waited for, never left running.
+    `dot` runs as a child process for at most `timeout` seconds (`viz.dot.DOT_TIMEOUT` by
+    default); on a timeout, an error or an interrupt (Ctrl-C) it is killed and waited for.
     """
     if fmt == "dot":
         return graph.source.encode("utf-8")
     if fmt not in FORMATS.values():
         raise ValueError(f"render: format {fmt!r:.20} is not one of {', '.join(FORMATS.values())}")
-    return run_dot(graph.source.encode("utf-8"), fmt, DOT_TIMEOUT if timeout is None else timeout)
-
-
-def run_dot(source: bytes, fmt: str, timeout: float) -> bytes:
-    """`dot -T<fmt>` on `source`: its output, or an error in one line (dot's own stderr is
-    summed up in the message, never echoed)."""
-    program = shutil.which("dot")
-    if program is None:
-        raise GraphvizNotFoundError(
-            f"rendering to {fmt.upper()} needs Graphviz's `dot` program, which is not on PATH. " + INSTALL_GRAPHVIZ
-        )
-    try:
-        process = subprocess.Popen(
-            [program, f"-T{fmt}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except OSError as error:
-        raise GraphvizNotFoundError(f"cannot run Graphviz's `dot` ({program}): {error.strerror or error}") from None
-    try:
-        output, errors = process.communicate(source, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(
-            f"Graphviz took more than {timeout:g} seconds to lay out this drawing and was stopped; "
-            "draw a smaller graph (or collapse='neuron' / 'layer' for a model)"
-        ) from None
-    finally:
-        if process.poll() is None:  # a timeout, Ctrl-C or any other error: never leave dot running
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-    if process.returncode != 0:
-        lines = [line.strip() for line in errors.decode("utf-8", "replace").splitlines() if line.strip()]
-        reason = lines[0][:200] if lines else f"it exited with status {process.returncode}"
-        raise RuntimeError(f"Graphviz could not render this drawing to {fmt.upper()}: {reason}")
-    return output
+    return dot.run_dot(graph.source.encode("utf-8"), fmt, dot.DOT_TIMEOUT if timeout is None else timeout)
 
 
 def check_page(frames: Any, max_frames: int) -> int:
