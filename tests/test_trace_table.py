@@ -138,7 +138,7 @@ def test_markdown_and_html_escape_labels():
     a = Value(1.5, "a|<b>&")
     table = trace_table(a * 2.0 + 1.0)
     md = table.markdown()
-    assert "| a\\|<b>& | input | 1.5 |" in md
+    assert "| a\\|&lt;b&gt;&amp; | input | 1.5 |" in md  # Markdown renders HTML: markup stays text
     assert md.splitlines()[:4] == [
         "**Forward primal trace**",
         "",

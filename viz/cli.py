@@ -14,17 +14,23 @@ stderr, no file written), 1 when the drawing cannot be rendered or written (e.g.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
+import unicodedata
 from collections.abc import Sequence
+from typing import NoReturn
 
 from micrograd import Value
+from micrograd.files import check_writable, write_atomic
 
 from . import html
 from .draw import COLORINGS, RANKDIRS, draw
 from .formula import FUNCTIONS, MAX_LENGTH, NUMBER_PARAMETER, Evaluation, FormulaError, evaluate
-from .render import FORMATS, GraphvizNotFoundError, check_path, save
+from .render import FORMATS, GraphvizNotFoundError, check_page, check_path, render
 from .steps import steps
+from .tables import printable
 from .text import format_number
 
 PROG = "micrograd-viz"
@@ -34,8 +40,16 @@ class _UsageError(Exception):
     """Bad input on the command line: reported in one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see {PROG} --help)")
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Evaluate a formula with micrograd, print the output and the gradient of every "
         "input, and draw the computation graph.",
@@ -69,34 +83,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_intermixed_args(argv)
     try:
+        args = build_parser().parse_intermixed_args(argv)
         return _run(args)
+    except BrokenPipeError:
+        # The reader of our output went away (`| head -1`): stop quietly, as Unix tools do, and
+        # keep Python from complaining again when it flushes stdout at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the status a shell shows for a tool stopped by a closed pipe
     except (_UsageError, FormulaError, ValueError, FileNotFoundError, IsADirectoryError) as error:
         _fail(str(error))
         return 2
     except (GraphvizNotFoundError, RuntimeError, OSError) as error:
         _fail(str(error))
         return 1
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Everything that can be refused is checked before anything is printed or written: the
+    options, the paths (writable), the formula, the drawing's and the page's size. Then the
+    files are rendered, written, and only then the results printed."""
     if not 0 <= args.precision <= 15:
         raise _UsageError(f"--precision {args.precision}: give a number of digits from 0 to 15")
     if args.output is not None:
         check_path(args.output)  # a bad suffix or folder is reported before any work
+        check_writable(args.output)
     if args.steps is not None:
         html.check_path(args.steps)
+        check_writable(args.steps)
     result = evaluate(args.formula, _parse_inputs(args.inputs))
     highlight = [_named(result, name) for name in args.highlight]
     # The frames are made before backward(); they never read or write `.grad` anyway.
     frames = None
     if args.steps is not None:
         frames = steps(result.output, edge_labels=args.edge_labels, precision=args.precision, rankdir=args.rankdir)
+        check_page(frames, html.MAX_FRAMES)
     result.output.backward()
-    print(_summary(result, args.precision), flush=True)
-    for note in _gradient_notes(result):
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+    files: list[tuple[str, bytes]] = []
     if args.output is not None:
         graph = draw(
             result.output,
@@ -106,17 +133,22 @@ def _run(args: argparse.Namespace) -> int:
             precision=args.precision,
             highlight=highlight or None,
         )
-        save(graph, args.output)
-        print(f"wrote {args.output}")
-    elif args.highlight or args.color or (args.edge_labels and args.steps is None):
+        files.append((args.output, render(graph, FORMATS[os.path.splitext(args.output)[1].lower()])))
+    if frames is not None:
+        files.append((args.steps, html.page(frames).encode("utf-8")))
+    for path, data in files:
+        write_atomic(path, data)
+    print(_summary(result, args.precision), flush=True)
+    for note in _gradient_notes(result):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    if args.output is None and (args.highlight or args.color or (args.edge_labels and args.steps is None)):
         used = "the --steps page uses only --edge-labels, --rankdir and --precision" if args.steps else ""
         print(
             f"{PROG}: note: drawing options have no effect without -o PATH{'; ' + used if used else ''}",
             file=sys.stderr,
         )
-    if frames is not None:
-        html.export_html(frames, args.steps)
-        print(f"wrote {args.steps}")
+    for path, _ in files:
+        print(f"wrote {path}", flush=True)
     return 0
 
 
@@ -124,7 +156,8 @@ def _parse_inputs(items: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
         name, equals, text = item.partition("=")
-        name = name.strip()
+        # Python reads identifiers in NFKC form (the formula's "ﬁ" is "fi"): so are the names given.
+        name = unicodedata.normalize("NFKC", name.strip())
         if not equals or not name.isidentifier():
             raise _UsageError(f"{item!r:.60} is not an input: write NAME=VALUE, e.g. w=2")
         if name in values:
@@ -164,7 +197,8 @@ def _summary(result: Evaluation, precision: int) -> str:
 
 
 def _fail(message: str) -> None:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    """One line on stderr, every control character of it shown as an escape, never sent raw."""
+    print(f"{PROG}: error: {printable(' '.join(message.split()))}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m viz` goes through viz/__main__.py

@@ -26,7 +26,8 @@ from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.engine.names import node_names
 from micrograd.engine.ops import OPS
 
-from . import colors
+from . import colors, dot
+from .dot import run_dot
 from .scopes import COLLAPSE_LEVELS, folders, group_name, groups, parent_scope, placement, uses_of, visible_scope
 from .svg import fitted_html
 from .text import (
@@ -42,6 +43,16 @@ from .text import (
 RANKDIRS = ("LR", "TB", "RL", "BT")
 COLORINGS = ("grad", "role")
 MAX_NODES = 2000  # dot takes about a second per thousand nodes, then grows much faster
+# Edges cost dot more than nodes: one value used by 100 ops (w*w*...*w) takes it seconds, by 300
+# minutes, by 500 three minutes and 800 MB. So both the edges of one drawn node and all edges
+# are limited, and checked before anything is built.
+MAX_FAN = 64  # edges into or out of one drawn node
+MAX_EDGES = 4000
+# A graph is walked (to count it) only this far before it is refused: counting a graph of a
+# million nodes would cost seconds and a gigabyte before saying no. Collapsed drawings may come
+# from graphs much larger than what they draw, so they get more room.
+MAX_WALK = 100_000
+MAX_SCOPE_DEPTH = 40  # scope clusters nested deeper make dot fail (3000 levels broke its input)
 FONT = "Helvetica,Arial,sans-serif"  # a list that SVG viewers and fontconfig both understand
 # Limits on dot's layout effort. Small drawings finish before reaching them (the worked example
 # lays out identically), but a loss summed over a batch, whose shared nodes feed edges across
@@ -107,7 +118,7 @@ class Drawing(graphviz.Digraph):
     only as far as its text stays readable, and scrolled sideways beyond (`viz.svg`)."""
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
-        svg = self.pipe(format="svg", encoding="utf-8")
+        svg = run_dot(self.source.encode("utf-8"), "svg", dot.DOT_TIMEOUT).decode("utf-8")
         # Jupyter prefers the HTML (it applies the rule); the SVG is for viewers that show no HTML.
         # text/plain has no address, so a stored notebook is the same from run to run.
         return {
@@ -221,6 +232,7 @@ def draw_with(
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs a micrograd Value (the root of the graph), got {type(root).__name__}")
     color, rankdir, collapse, max_nodes = options.color, options.rankdir, options.collapse, options.max_nodes
+    check_drawable(root, options)  # counted before anything is built
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}  # Values hash by identity
     on_path = _on_path(order, index, options.highlight)
@@ -245,6 +257,8 @@ def draw_with(
         items, edges = _expanded(order, index, uses, on_path, style)
     else:
         items, edges = _collapsed(order, index, uses, on_path, style, collapse, max_nodes)
+        _check_edges(_Size(len(items), len(edges), _widest(edges)[0]), collapse)
+    _check_depth(items)
 
     graph = Drawing(
         "micrograd",
@@ -263,16 +277,109 @@ def draw_with(
     return graph
 
 
-def _check_size(count: int, max_nodes: int, collapse: str | None) -> None:
+@dataclass(frozen=True)
+class _Size:
+    """What a drawing holds: its nodes and edges, and its busiest node (most edges in or out)."""
+
+    nodes: int
+    edges: int
+    widest: int = 0
+    widest_name: str = ""
+
+
+def check_drawable(root: Value, options: DrawOptions | None = None) -> _Size:
+    """Refuse (ValueError, saying what to do) a graph too large for `dot` to lay out in seconds:
+    more than max_nodes nodes, MAX_EDGES edges, or MAX_FAN edges at one node. The graph is only
+    walked as far as needed to say no, so a huge graph is refused at once. Returns the size of
+    the drawing without collapse (for collapse, `draw` checks what it draws)."""
+    options = options or DrawOptions()
+    collapse, max_nodes = options.collapse, options.max_nodes
+    limit = MAX_WALK if collapse is not None else max(MAX_WALK, max_nodes)
+    seen: dict[int, Value] = {id(root): root}
+    uses: dict[int, int] = {}  # times each node is an operand (each slot an edge)
+    stack = [root]
+    edges = ops = 0
+    while stack:
+        node = stack.pop()
+        children = node.children
+        if children:
+            ops += 1
+            edges += len(children) + 1  # each operand into the op, the op into its result
+        for child in children:
+            uses[id(child)] = uses.get(id(child), 0) + 1
+            if id(child) not in seen:
+                seen[id(child)] = child
+                stack.append(child)
+        if len(seen) > limit:
+            _check_size(limit, max_nodes if collapse is None else -1, collapse, exact=False)
+    if collapse is not None:
+        return _Size(len(seen), edges)
+    _check_size(len(seen) + ops, max_nodes, collapse)
+    # The busiest drawn node: a value (its uses, plus the edge from its op) or an op (its operands and result).
+    key, widest = max(
+        ((key, count + (1 if seen[key].children else 0)) for key, count in uses.items()),
+        key=lambda pair: pair[1],
+        default=(id(root), 0),
+    )
+    widest_op = max((len(node.children) + 1 for node in seen.values() if node.children), default=0)
+    size = _Size(len(seen) + ops, edges, max(widest, widest_op), seen[key].label if widest >= widest_op else "")
+    _check_edges(size, collapse)
+    return size
+
+
+def _widest(edges: list[Edge]) -> tuple[int, str]:
+    """The most edges at one drawn node, and that node's id."""
+    count: dict[str, int] = {}
+    for tail, head, _ in edges:
+        count[tail] = count.get(tail, 0) + 1
+        count[head] = count.get(head, 0) + 1
+    name = max(count, key=count.__getitem__, default="")
+    return count.get(name, 0), name
+
+
+def _check_edges(size: _Size, collapse: str | None) -> None:
+    hint = {
+        None: "draw a smaller part of the graph (a model: draw it with collapse='neuron' or 'layer')",
+        "neuron": "draw it with collapse='layer', or a smaller part of it",
+        "layer": "draw a smaller part of the graph",
+    }[collapse]
+    if size.widest > MAX_FAN:
+        which = f" ({size.widest_name!r:.40})" if size.widest_name else ""
+        raise ValueError(
+            f"one node{which} of this graph has {size.widest} edges to draw, more than {MAX_FAN}, and Graphviz "
+            f"would take minutes to lay them out: {hint}; a value used that often, as in w*w*...*w, can be "
+            "computed with fewer uses (w**n)"
+        )
+    if size.edges > MAX_EDGES:
+        raise ValueError(
+            f"this graph has {size.edges} edges to draw, more than {MAX_EDGES}, and Graphviz would take "
+            f"minutes to lay them out: {hint}"
+        )
+
+
+def _check_depth(items: list[_Item]) -> None:
+    deepest = max((item.scope.count(".") + 1 for item in items if item.scope), default=0)
+    if deepest > MAX_SCOPE_DEPTH:
+        raise ValueError(
+            f"this graph's scopes are nested {deepest} deep, more than {MAX_SCOPE_DEPTH} that a drawing can "
+            "show as nested boxes: build it with fewer nested `scope`s, or draw it with collapse='layer'"
+        )
+
+
+def _check_size(count: int, max_nodes: int, collapse: str | None, exact: bool = True) -> None:
     if count <= max_nodes:
         return
+    if max_nodes < 0:  # a collapsed drawing of a graph too large even to walk
+        raise ValueError(
+            f"this graph has more than {MAX_WALK} nodes, too many to draw even collapsed: draw a smaller part of it"
+        )
     hint = {
         None: "draw it with collapse='neuron' or collapse='layer' (for graphs built in scopes, as nn models are)",
         "neuron": "draw it with collapse='layer'",
         "layer": "draw a smaller part of it",
     }[collapse]
     raise ValueError(
-        f"this graph has {count} nodes to draw, more than max_nodes={max_nodes}, and Graphviz "
+        f"this graph has {'' if exact else 'more than '}{count} nodes to draw, more than max_nodes={max_nodes}, and Graphviz "
         f"would take minutes to lay it out: {hint}, or pass a larger max_nodes"
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -97,14 +98,18 @@ class Evaluation:
 def evaluate(formula: str, values: dict[str, float]) -> Evaluation:
     """Build the graph of `formula` with the inputs `values`; raise FormulaError if refused."""
     statements = parse(formula)
-    for name in values:
+    assigned = [target.id for target, _ in statements]
+    for name, value in values.items():
         if name in FUNCTIONS:
             raise FormulaError(f"input {name!r} has the name of a function; choose another name")
-    assigned = [target.id for target, _ in statements]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise FormulaError(f"input {name}={value!r:.40} is not a number")
+        if not math.isfinite(value):
+            raise FormulaError(f"input {name}={value!r} is not a finite number; give a finite value")
+        if name in assigned:  # before the order of use is checked: `w = w*2` with w given is this mistake
+            raise FormulaError(f"{name!r} is both given as an input and assigned in the formula; rename one of them")
     inputs_used = _free_names(statements, formula)
     for name in values:
-        if name in assigned:
-            raise FormulaError(f"{name!r} is both given as an input and assigned in the formula")
         if name not in inputs_used:
             raise FormulaError(f"input {name}={values[name]!r} is not used by the formula")
     missing = [name for name in inputs_used if name not in values]
@@ -216,7 +221,7 @@ def _refusal(node: ast.AST, is_called: bool, formula: str) -> str:
         )
     if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return {str: "text", bytes: "bytes", complex: "a complex number"}.get(
                 type(value), f"the constant {value!r:.20}"
             )
@@ -288,10 +293,12 @@ def _evaluate(expression: ast.expr, named: dict[str, Value], formula: str) -> Nu
         except (ValueError, ZeroDivisionError, OverflowError) as error:
             raise FormulaError(f"{_position(formula, node)}: `{_snippet(formula, node)}`: {error}") from None
         if not math.isfinite(float(result)):  # overflow gives inf (then nan) without an exception
-            raise FormulaError(
-                f"{_position(formula, node)}: `{_snippet(formula, node)}` is {float(result)}: "
+            why = (
                 "a number overflowed (too large for floating point)"
+                if math.isinf(float(result))
+                else "not a number (an undefined result, such as inf - inf after an overflow)"
             )
+            raise FormulaError(f"{_position(formula, node)}: `{_snippet(formula, node)}` is {float(result)}: {why}")
         results.append(result)
     return results[0]
 

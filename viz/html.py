@@ -21,6 +21,7 @@ from micrograd.files import write_atomic
 from . import render
 from .steps import Steps, steps
 from .svg import Fit, fit, inline_svg
+from .tables import printable
 
 __all__ = ["MAX_FRAMES", "export_html", "page"]
 
@@ -88,14 +89,14 @@ def page(frames: Steps) -> str:
     """The HTML page of `frames`: a title, Prev/Next, a counter, and each frame (picture above
     its equation), all hidden but the first; the script shows one at a time."""
     count = len(frames)
-    title = f"Backprop step by step: {frames.names[frames.root]}"
+    title = printable(f"Backprop step by step: {frames.names[frames.root]}")
     sections = []
     for frame in frames:
         hidden = "" if frame.index == 0 else " hidden"
         sections.append(
             f'<section class="frame" data-step="{frame.index + 1}"{hidden}>\n'
             f'<div class="picture">{inline_svg(frame.svg())}</div>\n'
-            f'<p class="equation">{html.escape(frame.equation)}</p>\n'
+            f'<p class="equation">{html.escape(printable(frame.equation))}</p>\n'
             "</section>"
         )
     body = "\n".join(sections)
@@ -131,6 +132,7 @@ def export_html(root: Value | Steps, path: str | os.PathLike) -> Path:
         root = steps(root)
     elif not isinstance(root, Steps):
         raise TypeError(f"export_html() needs a Value (the output of a graph) or steps(...), got {type(root).__name__}")
+    render.check_page(root, MAX_FRAMES)  # the frames, drawing and page size, before any drawing
     if len(root) > MAX_FRAMES:
         raise ValueError(
             f"export_html: this graph has {len(root)} steps, more than {MAX_FRAMES}, and each is a drawing of "

@@ -16,22 +16,29 @@ import graphviz
 from micrograd import Value
 from micrograd.files import write_atomic
 
-from .draw import draw
+from . import dot
+from .dot import GraphvizNotFoundError
+from .draw import check_drawable, draw
 from .svg import inline_svg
 
-__all__ = ["FORMATS", "GraphvizNotFoundError", "check_path", "inline_svg", "render", "save"]
+__all__ = [
+    "FORMATS",
+    "MAX_PAGE_BYTES",
+    "GraphvizNotFoundError",
+    "check_page",
+    "check_path",
+    "inline_svg",
+    "render",
+    "save",
+]
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
-INSTALL_GRAPHVIZ = (
-    "Install Graphviz, which provides it: `sudo apt install graphviz` (Debian/Ubuntu), "
-    "`brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`; "
-    "or save to a .dot file, which needs no Graphviz"
-)
-
-
-class GraphvizNotFoundError(RuntimeError):
-    """Rendering needs the `dot` program of Graphviz, and it is not on PATH."""
+# A page of frames (export_html) holds one drawing per frame: its size is frames × drawing. The
+# estimate counts SVG bytes per drawn node and edge (about 350 measured, labels included) and
+# the equations; the page is refused before the first frame is laid out when it would be larger.
+MAX_PAGE_BYTES = 40_000_000
+SVG_BYTES_PER_ITEM = 400
 
 
 def check_path(
@@ -55,19 +62,39 @@ def check_path(
     return path
 
 
-def render(graph: graphviz.Digraph, fmt: str) -> bytes:
-    """The drawing as the bytes of a file of format `fmt` ("svg", "png", "pdf" or "dot")."""
+def render(graph: graphviz.Digraph, fmt: str, timeout: float | None = None) -> bytes:
+    """The drawing as the bytes of a file of format `fmt` ("svg", "png", "pdf" or "dot").
+
+    `dot` runs as a child process for at most `timeout` seconds (`viz.dot.DOT_TIMEOUT` by
+    default); on a timeout, an error or an interrupt (Ctrl-C) it is killed and waited for.
+    """
     if fmt == "dot":
         return graph.source.encode("utf-8")
-    try:
-        return graph.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError(
-            f"rendering to {fmt.upper()} needs Graphviz's `dot` program, which is not on PATH. " + INSTALL_GRAPHVIZ
-        ) from None
-    except graphviz.CalledProcessError as error:
-        message = (error.stderr or b"").decode("utf-8", "replace").strip()
-        raise RuntimeError(f"Graphviz could not render this drawing to {fmt.upper()}: {message}") from None
+    if fmt not in FORMATS.values():
+        raise ValueError(f"render: format {fmt!r:.20} is not one of {', '.join(FORMATS.values())}")
+    return dot.run_dot(graph.source.encode("utf-8"), fmt, dot.DOT_TIMEOUT if timeout is None else timeout)
+
+
+def check_page(frames: Any, max_frames: int) -> int:
+    """Refuse (ValueError, saying what to do) a page of `frames` (from `steps()`) that would take
+    long to lay out or be too large: more than `max_frames` frames, a drawing too large for one
+    (`draw`'s limits), or more than MAX_PAGE_BYTES in all. Returns the estimated size in bytes.
+    Nothing is drawn: the graph is counted and the equations measured."""
+    count = len(frames)
+    what = "draw a smaller graph (one neuron, or a loss on one sample)"
+    if count > max_frames:
+        raise ValueError(
+            f"export_html: this graph has {count} steps, more than {max_frames}, and each is a drawing of "
+            f"the whole graph: {what}"
+        )
+    size = check_drawable(frames.root)
+    estimate = count * (size.nodes + size.edges) * SVG_BYTES_PER_ITEM + sum(len(f.equation) for f in frames) * 2
+    if estimate > MAX_PAGE_BYTES:
+        raise ValueError(
+            f"export_html: this page would be about {estimate / 1e6:.0f} MB ({count} drawings of {size.nodes} "
+            f"nodes and {size.edges} edges each), more than {MAX_PAGE_BYTES / 1e6:.0f} MB: {what}"
+        )
+    return estimate
 
 
 def save(graph: Value | graphviz.Digraph, path: str | os.PathLike, **options: Any) -> Path:

@@ -14,6 +14,12 @@ from graphviz import nohtml
 from micrograd import Value
 from micrograd.engine.ops import OPS
 
+from .tables import printable
+
+# Characters of one label at most: a longer one is cut with "…". Graphviz lays out labels of
+# any length, but a 64 KB name made a node larger than dot could handle and helps nobody read.
+MAX_LABEL = 120
+
 # Each op's symbol on its small op node, as its `Op` declares it; an op with a parameter adds it
 # as the Op says: "^2", "LeakyReLU(0.1)" (see `op_symbol`).
 OP_SYMBOLS: dict[str, str] = {name: op.symbol for name, op in OPS.items()}
@@ -74,12 +80,18 @@ def op_symbol(node: Value) -> str:
     return op.symbol
 
 
+def clip(text: str, limit: int = MAX_LABEL) -> str:
+    """`text`, cut to `limit` characters with "…" when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _escape_shared(text: str) -> str:
-    # Backslashes first (the DOT quoting leaves them alone, and Graphviz reads them as escapes),
-    # then `&` (Graphviz reads `&amp;`-style entities in every label). Quotes are escaped by the
-    # graphviz package's quoting. Control characters would make the SVG invalid XML.
-    text = text.replace("\\", "\\\\").replace("&", "&amp;")
-    return "".join(ch if ch == "\n" or " " <= ch != "\x7f" else f"\\\\x{ord(ch):02x}" for ch in text)
+    # Control characters (they would make the SVG invalid XML) and lone surrogates (no UTF-8
+    # file can hold one) are shown as escapes by `printable`, as in every other view. Then
+    # backslashes (the DOT quoting leaves them alone, and Graphviz reads them as escapes), then
+    # `&` (Graphviz reads `&amp;`-style entities in every label). Quotes are escaped by the
+    # graphviz package's quoting.
+    return printable(clip(text), keep_newlines=True).replace("\\", "\\\\").replace("&", "&amp;")
 
 
 def plain_label(text: str) -> str:

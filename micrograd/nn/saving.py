@@ -21,11 +21,18 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import Any
 
 from .layers import LAYER_TYPES, layer_type_names
 from .model_file import FORMAT, FORMAT_VERSION, model_to_dict, save_model
 from .sequential import Sequential
+
+# A model file is small: 100,000 parameters (far more than a scalar engine trains) take under
+# 3 MB of JSON. Larger files, or architectures with more parameters, are refused before they
+# are read or built: a 6 MB file declaring a million-unit layer grew to 1 GB when built.
+MAX_FILE_BYTES = 4_000_000
+MAX_PARAMETERS = 100_000
 
 
 class ModelFileError(ValueError):
@@ -36,8 +43,17 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a model file may hold")
 
 
+def _printable(text: str) -> str:
+    """`text` that any terminal or log can print: control characters and lone surrogates (from
+    a file name that is not UTF-8) as escapes."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
+
+
 def _fail(path: str, message: str) -> ModelFileError:
-    return ModelFileError(f"cannot load model {path!r}: {message}")
+    return ModelFileError(_printable(f"cannot load model {path!r}: {message}"))
 
 
 def _is_int(x: Any) -> bool:
@@ -93,6 +109,18 @@ def model_from_dict(doc: Any, path: str = "<dict>") -> Sequential:
         layers = [LAYER_TYPES[config["type"]].from_config(config) for config in arch["layers"]]
     except ValueError as err:
         raise _fail(path, f"architecture: {err}") from None
+    # Count the parameters the architecture declares before building it (which makes them).
+    count, nin = 0, arch["input_dim"]
+    for i, layer in enumerate(layers):
+        weights, biases = layer.count_params(nin)
+        count += weights + biases
+        nin = layer.output_size(nin)
+        if count > MAX_PARAMETERS:
+            raise _fail(
+                path,
+                f"its architecture has more than {MAX_PARAMETERS} parameters ({count} up to architecture.layers[{i}]), "
+                "more than a model of micrograd-lab can train; is it the right file?",
+            )
     model = Sequential(layers, input_dim=arch["input_dim"], seed=0)  # seeded: loading draws no global randomness
 
     # The weights: exactly one entry per layer that has weights, each of the size the architecture implies.
@@ -119,22 +147,109 @@ def model_from_dict(doc: Any, path: str = "<dict>") -> Sequential:
 
 
 def load_model(path: str | os.PathLike[str]) -> Sequential:
-    """Read a model written by `save_model` / `Sequential.save` (uncompiled: call `compile` to train or evaluate)."""
+    """Read a model written by `save_model` / `Sequential.save` (uncompiled: call `compile` to train or evaluate).
+
+    Only a regular file of at most MAX_FILE_BYTES is read, and a model of at most MAX_PARAMETERS
+    parameters built; every problem is a ModelFileError naming the file (FileNotFoundError if
+    there is none).
+    """
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"cannot load model {path!r}: no such file") from None
-    except UnicodeDecodeError:
-        raise _fail(path, "it is not a text (JSON) file") from None
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    text = _read(path)
+    _check_declared_size(path, text)
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise _fail(path, f"it is not complete JSON (truncated or not a model file?): {err}") from None
+    except RecursionError:
+        raise _fail(path, "its JSON is nested too deeply to be a model file") from None
     except ValueError as err:
         raise _fail(path, str(err)) from None
     return model_from_dict(doc, path)
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "model_from_dict", "model_to_dict", "save_model"]
+def _check_declared_size(path: str, text: str) -> None:
+    """Refuse a file whose architecture declares more than MAX_PARAMETERS parameters before its
+    weights are parsed (a million rows of weights are a million lists): the architecture is read
+    on its own, from where a model file writes it. Anything unexpected is left to the full check."""
+    start = text.find('"architecture"')
+    colon = text.find(":", start) if start >= 0 else -1
+    if colon < 0:
+        return
+    try:
+        arch, _ = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(
+            text, colon + 1 + _spaces(text, colon + 1)
+        )
+        nin, count = arch["input_dim"], 0
+        for config in arch["layers"]:
+            layer = LAYER_TYPES[config["type"]].from_config(config)
+            weights, biases = layer.count_params(nin)
+            count += weights + biases
+            nin = layer.output_size(nin)
+    except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        return
+    if count > MAX_PARAMETERS:
+        raise _fail(
+            path,
+            f"its architecture declares {count} parameters, more than {MAX_PARAMETERS} that a model of "
+            "micrograd-lab can train; is it the right file?",
+        )
+
+
+def _spaces(text: str, at: int) -> int:
+    """How many whitespace characters start at `at` (raw_decode takes none)."""
+    end = at
+    while end < len(text) and text[end] in " \t\r\n":
+        end += 1
+    return end - at
+
+
+def _read(path: str) -> str:
+    """The text of the file at `path`, if it is a regular file of at most MAX_FILE_BYTES.
+
+    The size is checked on the open file (no race with a rename) and the read stops one byte past
+    the limit, so a file growing meanwhile, or one whose size lies (/proc), is still bounded.
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer (no effect on files).
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(_printable(f"cannot load model {path!r}: no such file")) from None
+    except IsADirectoryError:
+        raise _fail(path, "it is a folder, not a model file") from None
+    except OSError as err:
+        raise _fail(path, err.strerror or str(err)) from None
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise _fail(path, "it is a folder, not a model file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _fail(path, "it is not a regular file (a device, pipe or socket), so not a model file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _fail(path, f"it is {info.st_size} bytes, more than a model file's limit of {MAX_FILE_BYTES}")
+        with os.fdopen(handle, "rb", closefd=False) as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise _fail(path, err.strerror or str(err)) from None
+    finally:
+        os.close(handle)
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(path, f"it is more than a model file's limit of {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _fail(path, "it is not a text (JSON) file") from None
+
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "MAX_PARAMETERS",
+    "ModelFileError",
+    "load_model",
+    "model_from_dict",
+    "model_to_dict",
+    "save_model",
+]

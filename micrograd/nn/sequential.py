@@ -257,10 +257,7 @@ class Sequential(Module):
     def _check_X(self, X: ArrayLike, what: str = "X") -> np.ndarray:
         if not self.layers:
             raise ValueError("the model has no layers")
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{what} must be an array of numbers of shape (samples, features): {err}") from None
+        X = _as_floats(X, what, "an array of numbers of shape (samples, features)")
         if X.ndim != 2:
             hint = "; for one feature use X.reshape(-1, 1)" if X.ndim == 1 else ""
             raise ValueError(f"{what} must be 2-D (samples, features), got shape {X.shape}{hint}")
@@ -276,10 +273,7 @@ class Sequential(Module):
 
     def _check_y(self, y: ArrayLike, n: int, what: str = "y") -> np.ndarray:
         """Check `y` against the model's outputs and the loss; return it as (n,) or (n, outputs)."""
-        try:
-            y = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{what} must be an array of numbers: {err}") from None
+        y = _as_floats(y, what, "an array of numbers")
         if y.ndim not in (1, 2) or y.shape[0] != n:
             raise ValueError(f"{what} must have shape ({n},) or ({n}, outputs) to match X, got {y.shape}")
         if not np.all(np.isfinite(y)):
@@ -504,3 +498,20 @@ class _TapeProgram:
 
 
 __all__ = ["DENSE_ACTIVATIONS", "Dense", "Dropout", "Sequential", "TrainingDivergedError"]
+
+
+def _as_floats(values: ArrayLike, what: str, shape: str) -> np.ndarray:
+    """`values` as float64, refusing what the conversion would change or fail on with a raw
+    error: complex numbers (numpy drops the imaginary part with only a warning) and integers
+    beyond the float range (10**400 raises OverflowError)."""
+    try:
+        raw = np.asarray(values)
+        complex_values = np.iscomplexobj(raw)
+        converted = None if complex_values else raw.astype(np.float64)
+    except OverflowError:
+        raise ValueError(f"{what} holds a number too large for floating point (beyond ±1.8e308)") from None
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be {shape}: {err}") from None
+    if converted is None:
+        raise ValueError(f"{what} holds complex numbers; give real numbers")
+    return converted
