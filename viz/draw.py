@@ -420,12 +420,11 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
         if local and not isinstance(child, Constant):
             attrs["label"] = _edge_label(node, child, local[slot], style)
         if style.focus is not None and (node, slot) in style.focus.edges:  # the frame's local derivative
-            attrs.update(
-                color=FOCUS_EDGE,
-                penwidth="3.5",
-                fontcolor=FOCUS_EDGE,
-                label=_edge_label(node, child, node.local_grads()[slot], style),
-            )
+            # An external label when the edges have none: placed after the layout, so the boxes
+            # stay where they were in the frame before.
+            where = "label" if "label" in attrs else "xlabel"
+            attrs.update({"color": FOCUS_EDGE, "penwidth": "3.5", "fontcolor": FOCUS_EDGE})
+            attrs[where] = _edge_label(node, child, node.local_grads()[slot], style)
         if style.mark == (node, slot):  # the edge gradcheck found wrong
             derivative = node.local_grads()[slot]
             attrs.update(
