@@ -23,10 +23,10 @@ SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
 def pictures() -> dict[str, bytes]:
     """Each docs/ picture, drawn now: the graph after backward() with edge labels, and step 5 of
-    the backward pass (dJ/da = dd/da × dJ/dd = 1 × 2 = 2)."""
+    the backward pass (ā = ∂d/∂a × d̄ = 1 × 2 = 2), with its legend."""
     return {
         "J.svg": render(draw(worked_example(True)["J"], edge_labels=True), "svg"),
-        "frame_a.svg": steps(worked_example(False)["J"])[4].svg().encode("utf-8"),
+        "frame_a.svg": steps(worked_example(False)["J"], forward=False)[4].svg().encode("utf-8"),
     }
 
 
@@ -40,10 +40,11 @@ def test_docs_pictures_are_current() -> None:
 
 
 def test_the_frame_is_the_one_the_readme_describes() -> None:
-    frame = steps(worked_example(False)["J"])[4]
-    assert frame.equation == "dJ/da = dd/da × dJ/dd = 1 × 2 = 2"
+    frame = steps(worked_example(False)["J"], forward=False)[4]
+    assert frame.equation == "ā = ∂d/∂a × d̄ = 1 × 2 = 2   (d = a − y, so ∂d/∂a = 1)"
     shown = texts((DOCS / "frame_a.svg").read_bytes())
     assert "grad 2" in shown and shown.count("grad 2") == 2  # a and d are known; b, c, w, x are not yet
+    assert "∂d/∂a = 1" in shown and "c̄: the gradient it multiplies" in shown  # the edge used, the legend
 
 
 if __name__ == "__main__":
