@@ -65,7 +65,7 @@ button { font-size: 1em; padding: 0.25em 0.9em; }
 .keys { color: #757575; font-size: 0.9em; }
 .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.8em; margin: 0.4em 0; }
 .phase { font-weight: bold; text-transform: uppercase; font-size: 0.85em; padding: 0.1em 0.5em; border-radius: 3px; }
-.equation, .question { font-size: 1.3em; margin: 0; }
+.equation, .question { font-size: 1.3em; margin: 0; white-space: pre-wrap; }
 .legend { display: flex; flex-wrap: wrap; gap: 1.2em; list-style: none; margin: 0.3em 0; padding: 0; font-size: 0.9em; }
 .legend li::before { content: ""; display: inline-block; width: 1.4em; height: 0.9em; margin-right: 0.4em;
   vertical-align: middle; box-sizing: border-box; }
