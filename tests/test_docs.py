@@ -47,6 +47,19 @@ def test_the_frame_is_the_one_the_readme_describes() -> None:
     assert "∂d/∂a = 1" in shown and "c̄: the gradient it multiplies" in shown  # the edge used, the legend
 
 
+def test_the_readme_frames_are_what_steps_prints() -> None:
+    """The equations in the README's "Step through backprop" block, a forward, a backward and an
+    update frame among them, are lines `steps(J, lr=0.1)` prints today."""
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Step through backprop") : readme.index("## Notebooks")]
+    block = section.split("```\n", 3)[2]  # the output block, after the code block
+    lines = [line for line in block.splitlines() if line.strip() and line.strip() != "…"]
+    printed = [f"{f.phase:8}  {f.equation}" for f in steps(worked_example(False)["J"], lr=0.1)]
+    assert lines and all(line in printed for line in lines), [line for line in lines if line not in printed]
+    assert {line.split()[0] for line in lines} == {"forward", "backward", "update"}
+    assert lines[0] == printed[0] and lines[-1] == printed[-1]
+
+
 if __name__ == "__main__":
     from micrograd.files import write_atomic
 
