@@ -419,12 +419,14 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
         attrs = _path_attrs(on_path[i] and tail_on_path)
         if local and not isinstance(child, Constant):
             attrs["label"] = _edge_label(node, child, local[slot], style)
-        if style.focus is not None and (node, slot) in style.focus.edges:  # the frame's local derivative
-            # An external label when the edges have none: placed after the layout, so the boxes
-            # stay where they were in the frame before.
-            where = "label" if "label" in attrs else "xlabel"
-            attrs.update({"color": FOCUS_EDGE, "penwidth": "3.5", "fontcolor": FOCUS_EDGE})
-            attrs[where] = _edge_label(node, child, node.local_grads()[slot], style)
+        if style.focus is not None and not isinstance(child, Constant):
+            # A frame writes the local derivative on the edge it uses; every other such edge gets
+            # its label too, transparent, so the layout (and every box) is the same in all frames.
+            attrs["label"] = _edge_label(node, child, node.local_grads()[slot], style)
+            if (node, slot) in style.focus.edges:
+                attrs.update(color=FOCUS_EDGE, penwidth="3.5", fontcolor=FOCUS_EDGE)
+            elif not style.edge_labels:
+                attrs["fontcolor"] = "transparent"
         if style.mark == (node, slot):  # the edge gradcheck found wrong
             derivative = node.local_grads()[slot]
             attrs.update(
