@@ -636,6 +636,9 @@ def test_the_exercise_picture_hides_the_number_the_frame_finds() -> None:
     frame = steps(v["J"], forward=False)[8]  # w̄
     asked, shown = boxes(frame.render_svg(hide_answer=True)), boxes(frame.svg())
     assert shown["w"][0][-1].strip() == "grad −4" and asked["w"][0][-1].strip() == "grad"
+    # the local derivative is the student's to find: its edge asks for it
+    assert "∂c/∂w = −2" in frame.svg() and "∂c/∂w = ?" in frame.render_svg(hide_answer=True)
+    assert "∂c/∂w = −2" not in frame.render_svg(hide_answer=True)
     forward = steps(v["J"])[2]  # c = w × x
     assert (
         boxes(forward.svg())["c"][0][1] == "−4" and boxes(forward.render_svg(hide_answer=True))["c"][0][1].strip() == ""

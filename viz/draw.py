@@ -76,6 +76,7 @@ class Focus:
     edges: frozenset[tuple[Value, int]] = frozenset()  # (consumer, operand slot)
     used: frozenset[Value] = frozenset()
     legend: str = ""
+    ask: bool = False  # an exercise's question: the marked edges say "?" instead of their number
 
 
 @dataclass(frozen=True)
@@ -393,8 +394,10 @@ def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
     return attrs
 
 
-def _edge_label(node: Value, child: Value, local: float, style: _Style) -> str:
-    number = picture_number(local, style.precision)
+def _edge_label(node: Value, child: Value, local: float, style: _Style, ask: bool = False) -> str:
+    """The local derivative ∂out/∂in on an edge: "∂c/∂w = −2", or "∂c/∂w = ?" when it is an
+    exercise's question."""
+    number = "?" if ask else picture_number(local, style.precision)
     out, into = style.name(node), style.name(child)
     if out and into:
         return plain_label(f"∂{out}/∂{into} = {number}")
@@ -422,8 +425,9 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
         if style.focus is not None and not isinstance(child, Constant):
             # A frame writes the local derivative on the edge it uses; every other such edge gets
             # its label too, transparent, so the layout (and every box) is the same in all frames.
-            attrs["label"] = _edge_label(node, child, node.local_grads()[slot], style)
-            if (node, slot) in style.focus.edges:
+            used = (node, slot) in style.focus.edges
+            attrs["label"] = _edge_label(node, child, node.local_grads()[slot], style, used and style.focus.ask)
+            if used:
                 attrs.update(color=FOCUS_EDGE, penwidth="3.5", fontcolor=FOCUS_EDGE)
             elif not style.edge_labels:
                 attrs["fontcolor"] = "transparent"

@@ -473,7 +473,7 @@ class Steps(Sequence[Frame]):
             shown = shown - {node}
         elif hide_answer:  # an update: the value it finds, blank among the others
             shown = frozenset(self.order) - {node}
-        focus = dataclasses.replace(picture.focus, legend=_legend(legend) if legend else "")
+        focus = dataclasses.replace(picture.focus, legend=_legend(legend) if legend else "", ask=hide_answer)
         return draw_with(
             self.root,
             self._options,
