@@ -50,12 +50,12 @@ def lecture_neuron() -> Value:
 
 def pictures() -> dict[str, bytes]:
     """Each docs/ picture, drawn now: the worked example after backward() with edge labels (top to
-    bottom, so it fits the README's column), step 5 of its backward pass (dJ/da = dd/da × dJ/dd =
-    1 × 2 = 2), the lecture's neuron drawn by draw_dot, and Han & Kamber's 3-2-1 network with
+    bottom, so it fits the README's column), step 5 of its backward pass (ā = ∂d/∂a × d̄ = 1 × 2 = 2)
+    with its legend, the lecture's neuron drawn by draw_dot, and Han & Kamber's 3-2-1 network with
     the input (1, 0, 1) and the target 1."""
     return {
         "J.svg": render(draw(worked_example(True)["J"], edge_labels=True, rankdir="TB"), "svg"),
-        "frame_a.svg": steps(worked_example(False)["J"])[4].svg().encode("utf-8"),
+        "frame_a.svg": steps(worked_example(False)["J"], forward=False)[4].svg().encode("utf-8"),
         "lecture_neuron.svg": render(draw_dot(lecture_neuron(), rankdir="TB"), "svg"),
         "network_han.svg": render(draw_network(han_network(), [1.0, 0.0, 1.0], 1.0), "svg"),
     }
@@ -94,10 +94,24 @@ def test_the_lecture_neuron_shows_the_lectures_numbers() -> None:
 
 
 def test_the_frame_is_the_one_the_readme_describes() -> None:
-    frame = steps(worked_example(False)["J"])[4]
-    assert frame.equation == "dJ/da = dd/da × dJ/dd = 1 × 2 = 2"
+    frame = steps(worked_example(False)["J"], forward=False)[4]
+    assert frame.equation == "ā = ∂d/∂a × d̄ = 1 × 2 = 2   (d = a − y, so ∂d/∂a = 1)"
     shown = texts((DOCS / "frame_a.svg").read_bytes())
     assert "grad 2" in shown and shown.count("grad 2") == 2  # a and d are known; b, c, w, x are not yet
+    assert "∂d/∂a = 1" in shown and "c̄: the gradient it multiplies" in shown  # the edge used, the legend
+
+
+def test_the_readme_frames_are_what_steps_prints() -> None:
+    """The equations in the README's "Step through backprop" block, a forward, a backward and an
+    update frame among them, are lines `steps(J, lr=0.1)` prints today."""
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Step through backprop") : readme.index("## Notebooks")]
+    block = section.split("```\n", 3)[2]  # the output block, after the code block
+    lines = [line for line in block.splitlines() if line.strip() and line.strip() != "…"]
+    printed = [f"{f.phase:8}  {f.equation}" for f in steps(worked_example(False)["J"], lr=0.1)]
+    assert lines and all(line in printed for line in lines), [line for line in lines if line not in printed]
+    assert {line.split()[0] for line in lines} == {"forward", "backward", "update"}
+    assert lines[0] == printed[0] and lines[-1] == printed[-1]
 
 
 if __name__ == "__main__":

@@ -169,14 +169,17 @@ def test_drawings_and_frames_show_gelu() -> None:
     J = h * x
     J.label = "J"
     assert "label=GELU" in draw(J).source
-    frames = steps(J)
+    frames = steps(J, forward=False)
     (frame_h,) = [frame for frame in frames if frame.name == "h"]
-    assert frame_h.equation.startswith("dJ/dh = ")
+    assert frame_h.equation.startswith("h̄ = ∂J/∂h × J̄ = ")
     assert "label=GELU" in frame_h.graph().source
     # The next frame is gelu's input 2x: its one chain-rule term is through gelu, with gelu'(1).
     (through_gelu,) = frames[frame_h.index + 1].terms
     assert through_gelu.consumer is h and through_gelu.local == _torch_gelu(1.0)[1]
-    assert f"dh/d{frames[frame_h.index + 1].name}" in frames[frame_h.index + 1].equation
+    name = frames[frame_h.index + 1].name
+    assert f"∂h/∂{name}" in frames[frame_h.index + 1].equation
+    assert f"(h = GELU({name}), so ∂h/∂{name} = Φ({name}) + {name}·φ({name}) = " in frames[frame_h.index + 1].equation
+    assert steps(J)[2].equation.startswith("h = GELU(v1) = GELU(1) = 0.841")  # the forward frame of h
     J.backward()
     assert frames[-1].grads[x] == x.grad
     assert not math.isnan(x.grad)

@@ -72,13 +72,14 @@ def test_a_value_used_491_times_is_refused_before_dot_runs(tmp_path: Path) -> No
 
 
 def test_a_page_of_frames_too_slow_to_lay_out_is_refused_before_anything(tmp_path: Path) -> None:
-    done = cli(tmp_path, product(299), "w=1.01", "-o", "a.svg", "--steps", "a.html")
+    # 140 factors: 280 frames (forward and backward), under the frame limit, but 140 edges into w
+    done = cli(tmp_path, product(140), "w=1.01", "-o", "a.svg", "--steps", "a.html")
     assert done.returncode == 2 and done.stdout == ""
     assert "edges to draw" in done.stderr and list(tmp_path.iterdir()) == []  # a.svg is not written either
 
 
 def test_a_page_too_large_is_refused_before_anything(tmp_path: Path) -> None:
-    done = cli(tmp_path, "J=" + "-" * 298 + "w", "w=1", "-o", "a.svg", "--steps", "b.html")
+    done = cli(tmp_path, "J=" + "-" * 140 + "w", "w=1", "-o", "a.svg", "--steps", "b.html")  # 282 frames
     assert done.returncode == 2 and done.stdout == ""
     assert "this page would be about" in done.stderr and "MB" in done.stderr and "smaller graph" in done.stderr
     assert list(tmp_path.iterdir()) == []
@@ -87,7 +88,7 @@ def test_a_page_too_large_is_refused_before_anything(tmp_path: Path) -> None:
 def test_export_html_checks_the_page_before_drawing(tmp_path: Path) -> None:
     w = Value(1.0, "w")
     J = w
-    for _ in range(298):
+    for _ in range(140):  # 282 frames of 281 nodes each: under the frame limit, over the size limit
         J = -J
     with pytest.raises(ValueError, match="this page would be about"):
         export_html(J, tmp_path / "b.html")

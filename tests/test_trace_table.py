@@ -28,6 +28,7 @@ def final_adjoints(table) -> dict[str, float]:
 
 
 def test_worked_example_primal_trace():
+    # written as the frames write them: × and the true minus, d² for d ** 2
     table = trace_table(worked_J())
     rows = [(r.name, r.definition, r.value) for r in table.primal]
     # c = 2·(−2) = −4, a = −4 + 8 = 4, d = 4 − 2 = 2, d² = 4, J = 4/2 = 2
@@ -36,10 +37,10 @@ def test_worked_example_primal_trace():
         ("x", "input", -2.0),
         ("b", "input", 8.0),
         ("y", "input", 2.0),
-        ("c", "w * x", -4.0),
+        ("c", "w × x", -4.0),
         ("a", "c + b", 4.0),
-        ("d", "a - y", 2.0),
-        ("v1", "d ** 2", 4.0),
+        ("d", "a − y", 2.0),
+        ("v1", "d²", 4.0),
         ("J", "v1 / 2", 2.0),
     ]
 
@@ -54,7 +55,7 @@ def test_worked_example_adjoint_trace_has_the_published_gradients():
     for row in table.adjoint[1:]:
         assert row.local * row.upstream == row.value
     assert [(r.adjoint, r.update, r.numbers) for r in table.adjoint[-2:]] == [
-        ("w̄", "= ∂c/∂w × c̄", "-2 × 2"),
+        ("w̄", "= ∂c/∂w × c̄", "−2 × 2"),
         ("x̄", "= ∂c/∂x × c̄", "2 × 2"),
     ]
 
@@ -66,13 +67,13 @@ def test_worked_example_as_plain_text():
 Forward primal trace
   variable   definition   value
   w          input            2
-  x          input           -2
+  x          input           −2
   b          input            8
   y          input            2
-  c          w * x           -4
+  c          w × x           −4
   a          c + b            4
-  d          a - y            2
-  v1         d ** 2           4
+  d          a − y            2
+  v1         d²               4
   J          v1 / 2           2
 
 Reverse adjoint trace (ū = ∂J/∂u)
@@ -81,10 +82,10 @@ Reverse adjoint trace (ū = ∂J/∂u)
   v̄1        = ∂J/∂v1 × J̄    0.5 × 1     0.5
   d̄         = ∂v1/∂d × v̄1   4 × 0.5       2
   ā         = ∂d/∂a × d̄     1 × 2         2
-  ȳ         = ∂d/∂y × d̄     -1 × 2       -2
+  ȳ         = ∂d/∂y × d̄     −1 × 2       −2
   c̄         = ∂a/∂c × ā     1 × 2         2
   b̄         = ∂a/∂b × ā     1 × 2         2
-  w̄         = ∂c/∂w × c̄     -2 × 2       -4
+  w̄         = ∂c/∂w × c̄     −2 × 2       −4
   x̄         = ∂c/∂x × c̄     2 × 2         4"""
     )
 
@@ -95,14 +96,14 @@ def test_a_reused_node_sums_one_term_per_use():
     table = trace_table(out)
     assert [(r.name, r.definition, r.value) for r in table.primal] == [
         ("a", "input", 3.0),
-        ("v1", "a * a", 9.0),
+        ("v1", "a × a", 9.0),
         ("v2", "v1 + a", 12.0),
     ]
     assert [(r.adjoint, r.update, r.numbers, r.value) for r in table.adjoint] == [
         ("v̄2", "= 1", "", 1.0),
         ("v̄1", "= ∂v2/∂v1 × v̄2", "1 × 1", 1.0),
         ("ā", "= ∂v2/∂a × v̄2", "1 × 1", 1.0),  # the use in v2 = v1 + a
-        ("ā", "+= ∂v1/∂a (1st) × v̄1", "3 × 1", 4.0),  # the two uses in v1 = a * a
+        ("ā", "+= ∂v1/∂a (1st) × v̄1", "3 × 1", 4.0),  # the two uses in v1 = a × a
         ("ā", "+= ∂v1/∂a (2nd) × v̄1", "3 × 1", 7.0),
     ]
 

@@ -158,17 +158,35 @@ def test_help(tmp_path: Path) -> None:
 
 # -- --steps PAGE.html: the backward pass as a page to step through (issue 4) ----------------------
 
-# The course's hand derivation of the worked example, one line per node, output first.
+# The worked example's training step as the course writes it: the forward pass in topological
+# order, the backward pass (ū = ∂J/∂u in total, ∂c/∂u the local derivative of op c) output first.
 WORKED_STEPS = [
-    "dJ/dJ = 1",
-    "dJ/dv1 = dJ/dv1 × dJ/dJ = 0.5 × 1 = 0.5",
-    "dJ/dd = dv1/dd × dJ/dv1 = 4 × 0.5 = 2",
-    "dJ/dy = dd/dy × dJ/dd = -1 × 2 = -2",
-    "dJ/da = dd/da × dJ/dd = 1 × 2 = 2",
-    "dJ/db = da/db × dJ/da = 1 × 2 = 2",
-    "dJ/dc = da/dc × dJ/da = 1 × 2 = 2",
-    "dJ/dx = dc/dx × dJ/dc = 2 × 2 = 4",
-    "dJ/dw = dc/dw × dJ/dc = -2 × 2 = -4",
+    "w = 2",
+    "x = −2",
+    "c = w × x = 2 × (−2) = −4",
+    "b = 8",
+    "a = c + b = −4 + 8 = 4",
+    "y = 2",
+    "d = a − y = 4 − 2 = 2",
+    "v1 = d² = 2² = 4",
+    "J = v1 / 2 = 4 / 2 = 2",
+    "J̄ = 1",
+    "v̄1 = ∂J/∂v1 × J̄ = 0.5 × 1 = 0.5   (J = v1 / 2, so ∂J/∂v1 = 1/2 = 0.5)",
+    "d̄ = ∂v1/∂d × v̄1 = 4 × 0.5 = 2   (v1 = d², so ∂v1/∂d = 2d = 4)",
+    "ȳ = ∂d/∂y × d̄ = −1 × 2 = −2   (d = a − y, so ∂d/∂y = −1)",
+    "ā = ∂d/∂a × d̄ = 1 × 2 = 2   (d = a − y, so ∂d/∂a = 1)",
+    "b̄ = ∂a/∂b × ā = 1 × 2 = 2   (a = c + b, so ∂a/∂b = 1)",
+    "c̄ = ∂a/∂c × ā = 1 × 2 = 2   (a = c + b, so ∂a/∂c = 1)",
+    "x̄ = ∂c/∂x × c̄ = 2 × 2 = 4   (c = w × x, so ∂c/∂x = w = 2)",
+    "w̄ = ∂c/∂w × c̄ = −2 × 2 = −4   (c = w × x, so ∂c/∂w = x = −2)",
+]
+# With --lr 0.1 every input is updated, then J is recomputed at the new values.
+WORKED_UPDATE = [
+    "w ← w − η·w̄ = 2 − 0.1 × (−4) = 2.4",
+    "x ← x − η·x̄ = −2 − 0.1 × 4 = −2.4",
+    "b ← b − η·b̄ = 8 − 0.1 × 2 = 7.8",
+    "y ← y − η·ȳ = 2 − 0.1 × (−2) = 2.2",
+    "J = 0.0128 at the new values (was 2: down by 1.9872)",
 ]
 
 
@@ -208,7 +226,7 @@ def test_steps_with_a_drawing_and_options(tmp_path: Path) -> None:
 def test_steps_without_o_notes_the_options_it_ignores(tmp_path: Path) -> None:
     done = run([*WORKED, "--steps", "p.html", "--color", "role"], tmp_path)
     assert done.returncode == 0
-    assert "the --steps page uses only --edge-labels, --rankdir and --precision" in done.stderr
+    assert "the --steps page uses only --edge-labels, --rankdir, --precision and --lr" in done.stderr
     assert run([*WORKED, "--steps", "p.html", "--edge-labels"], tmp_path).stderr == ""
 
 
@@ -223,8 +241,27 @@ def test_bad_steps_path_is_refused_before_any_work(tmp_path: Path, page: str, me
 
 
 def test_committed_example_page_is_the_clis_worked_example() -> None:
-    """docs/backprop.html is written by `python -m viz ... --steps docs/backprop.html` (see README)."""
+    """docs/backprop.html is written by `python -m viz ... --steps docs/backprop.html --lr 0.1` (see README)."""
     page = REPO / "docs" / "backprop.html"
-    assert page_equations(page) == WORKED_STEPS
+    assert page_equations(page) == WORKED_STEPS + WORKED_UPDATE
     text = page.read_text(encoding="utf-8")
-    assert "<title>Backprop step by step: J</title>" in text and "://" not in text
+    title = "Backprop step by step: J = (w × x + b − y)² / 2 at w = 2, x = −2, b = 8, y = 2"
+    assert f"<title>{title}</title>" in text and "://" not in text
+
+
+def test_steps_with_lr_adds_the_update(tmp_path: Path) -> None:
+    done = run([*WORKED, "--steps", "p.html", "--lr", "0.1"], tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert page_equations(tmp_path / "p.html") == WORKED_STEPS + WORKED_UPDATE
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert page.count('data-phase="update"') == 5 and page.count('<li class="update') == 5
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--lr", "0.1"], "--lr is for the --steps page"), (["--steps", "p.html", "--lr", "inf"], "finite learning rate")],
+)
+def test_bad_lr_is_refused(tmp_path: Path, extra: list[str], message: str) -> None:
+    done = run([*WORKED, *extra], tmp_path)
+    assert (done.returncode, done.stdout) == (2, "") and message in done.stderr
+    assert list(tmp_path.iterdir()) == []

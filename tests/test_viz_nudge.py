@@ -37,7 +37,7 @@ def test_worked_example_w_as_in_the_course_notes() -> None:
     assert abs(result.change - -0.003998) < 1e-15
     assert (result.leaf, result.eps, result.before, result.after) == (v["w"], 0.001, 2.0, J_of(w=2.001))
     assert result.grad == -4.0 and result.predicted == -4.0 * 0.001
-    assert str(result) == "w ↑ 0.001 → J ↑ -0.003998 (∂J/∂w × 0.001 = -0.004)"
+    assert str(result) == "w ↑ 0.001 → J ↑ −0.003998 (w̄ × 0.001 = −0.004)"
     assert snapshot(v["J"]) == before  # the graph is untouched, grads still 0
 
 
@@ -46,7 +46,7 @@ def test_the_course_notes_d_and_a_lines_through_their_inputs() -> None:
     v = worked_example(backward=False)
     b = nudge(v["J"], v["b"])
     assert b.change == J_of(b=8.0 + 0.001) - 2.0 and b.predicted == 2.0 * 0.001
-    assert str(b) == "b ↑ 0.001 → J ↑ 0.0020005 (∂J/∂b × 0.001 = 0.002)"  # 2·eps + eps²/2
+    assert str(b) == "b ↑ 0.001 → J ↑ 0.0020005 (b̄ × 0.001 = 0.002)"  # 2·eps + eps²/2
     # a computed value is not an input: the message says which are
     with pytest.raises(
         ValueError,
@@ -71,18 +71,18 @@ def test_table_of_every_input() -> None:
         change, grad = expected[row.name]
         assert (row.change, row.grad, row.predicted) == (change, grad, grad * eps), row.name
     assert str(table).splitlines() == [
-        "input  value  J ↑ when input ↑ 0.001  ∂J/∂input × 0.001  ∂J/∂input",
-        "w      2      -0.003998               -0.004             -4",
-        "x      -2     0.004002                0.004              4",
-        "b      8      0.0020005               0.002              2",
-        "y      2      -0.0019995              -0.002             -2",
+        "input u  value  J ↑ when u ↑ 0.001  ū × 0.001  ū (total ∂J/∂u)",
+        "w        2      −0.003998           −0.004     −4",
+        "x        −2     0.004002            0.004      4",
+        "b        8      0.0020005           0.002      2",
+        "y        2      −0.0019995          −0.002     −2",
     ]
     markdown = table.markdown().splitlines()
-    assert markdown[0] == "| input | value | J ↑ when input ↑ 0.001 | ∂J/∂input × 0.001 | ∂J/∂input |"
-    assert markdown[1] == "|---|---|---|---|---|" and markdown[2] == "| w | 2 | -0.003998 | -0.004 | -4 |"
+    assert markdown[0] == "| input u | value | J ↑ when u ↑ 0.001 | ū × 0.001 | ū (total ∂J/∂u) |"
+    assert markdown[1] == "|---|---|---|---|---|" and markdown[2] == "| w | 2 | −0.003998 | −0.004 | −4 |"
     html = table._repr_html_()
     assert html.startswith("<table>") and html.count("<tr>") == 5
-    assert "<td>x</td><td>-2</td><td>0.004002</td><td>0.004</td><td>4</td>" in html
+    assert "<td>x</td><td>−2</td><td>0.004002</td><td>0.004</td><td>4</td>" in html
 
 
 def test_reused_node() -> None:
@@ -91,7 +91,7 @@ def test_reused_node() -> None:
     result = nudge(v["s"], v["a"])
     assert result.change == 3.001 * 3.001 - 9.0 and result.change == (3.0 + 0.001) * (3.0 + 0.001) - 9.0
     assert result.predicted == 6.0 * 0.001
-    assert str(result) == "a ↑ 0.001 → s ↑ 0.006001 (∂s/∂a × 0.001 = 0.006)"  # 2a·eps + eps²
+    assert str(result) == "a ↑ 0.001 → s ↑ 0.006001 (ā × 0.001 = 0.006)"  # 2a·eps + eps²
     assert snapshot(v["s"]) == before
 
 
@@ -108,7 +108,7 @@ def test_negative_and_larger_steps() -> None:
     v = worked_example(backward=False)
     down = nudge(v["J"], v["x"], eps=-0.5)
     assert down.change == J_of(x=-2.0 - 0.5) - 2.0 == (2 * -2.5 + 8 - 2) ** 2 / 2 - 2
-    assert str(down) == "x ↑ -0.5 → J ↑ -1.5 (∂J/∂x × -0.5 = -2)"
+    assert str(down) == "x ↑ −0.5 → J ↑ −1.5 (x̄ × (−0.5) = −2)"
 
 
 def test_nudge_converges_to_the_gradient_on_an_mlp_checked_by_torch() -> None:
@@ -158,7 +158,7 @@ def test_a_step_out_of_an_ops_domain_names_the_op() -> None:
     x = Value(0.0005, "x")
     J = (x * 2).log()
     J.label = "J"
-    with pytest.raises(ValueError, match=re.escape("nudge: with x moved by -0.001, log(-0.001) is undefined")):
+    with pytest.raises(ValueError, match=re.escape("nudge: with x moved by −0.001, log(-0.001) is undefined")):
         nudge(J, x, eps=-0.001)
     assert nudge(J, x, eps=0.001).change == math.log(0.0015 * 2) - math.log(0.001)
 

@@ -4,8 +4,10 @@
     J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000
     wrote J.svg
 
-With `--steps backprop.html` it also writes the backward pass as a page to step through (see
-viz/html.py): one self-contained file, one frame per node with its chain-rule equation.
+With `--steps backprop.html` it also writes a training step as a page to step through (see
+viz/html.py): one self-contained file, the forward pass (one frame per value), the backward pass
+(one frame per node with its chain-rule equation) and, with `--lr 0.1`, the update of every input
+(w ← w − η·w̄) and the output recomputed at the new values.
 
 Exit status: 0 on success, 2 for a formula, input or option that cannot be used (one line on
 stderr, no file written), 1 when the drawing cannot be rendered or written (e.g. no Graphviz).
@@ -65,8 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--steps",
         metavar="PAGE.html",
-        help="write the backward pass, one step per node with its chain-rule equation, as a "
-        "self-contained web page (uses --edge-labels, --rankdir and --precision)",
+        help="write a training step as a self-contained web page: the forward pass, the backward pass "
+        "(one step per node with its chain-rule equation) and, with --lr, the update (uses --edge-labels, "
+        "--rankdir and --precision)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        metavar="ETA",
+        help="with --steps: the learning rate η; the page ends with the update w ← w − η·w̄ of every input "
+        "and the output at the new values",
     )
     parser.add_argument("--edge-labels", action="store_true", help="write each local derivative ∂out/∂in on its edge")
     parser.add_argument("--color", choices=COLORINGS, help="fill boxes by gradient or by role (with a legend)")
@@ -115,12 +125,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.steps is not None:
         html.check_path(args.steps)
         check_writable(args.steps)
+    if args.lr is not None and (args.steps is None or not math.isfinite(args.lr)):
+        raise _UsageError(
+            f"--lr {args.lr}: give a finite learning rate, with --steps PAGE.html"
+            if args.steps is not None
+            else "--lr is for the --steps page: add --steps PAGE.html"
+        )
     result = evaluate(args.formula, _parse_inputs(args.inputs))
     highlight = [_named(result, name) for name in args.highlight]
     # The frames are made before backward(); they never read or write `.grad` anyway.
     frames = None
     if args.steps is not None:
-        frames = steps(result.output, edge_labels=args.edge_labels, precision=args.precision, rankdir=args.rankdir)
+        frames = steps(
+            result.output, lr=args.lr, edge_labels=args.edge_labels, precision=args.precision, rankdir=args.rankdir
+        )
         check_page(frames, html.MAX_FRAMES)
     result.output.backward()
     files: list[tuple[str, bytes]] = []
@@ -142,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     for note in _gradient_notes(result):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     if args.output is None and (args.highlight or args.color or (args.edge_labels and args.steps is None)):
-        used = "the --steps page uses only --edge-labels, --rankdir and --precision" if args.steps else ""
+        used = "the --steps page uses only --edge-labels, --rankdir, --precision and --lr" if args.steps else ""
         print(
             f"{PROG}: note: drawing options have no effect without -o PATH{'; ' + used if used else ''}",
             file=sys.stderr,

@@ -69,6 +69,26 @@ TIGHT = {"width": "0", "height": "0", "margin": "0.05,0.03"}
 
 Highlight = Value | Iterable[Value] | None
 
+# The three marks of a step-through frame (viz/steps.py), each drawn its own way so a legend can
+# name them: the value this step finds (an orange box), the edge whose local derivative it uses
+# (a thick purple arrow, its derivative written on it) and the value whose gradient or number it
+# multiplies (a blue box).
+FOCUS_CURRENT = ("#e66101", "#fee0b6")  # outline, fill
+FOCUS_EDGE = "#5e3c99"
+FOCUS_USED = ("#2166ac", "#d1e5f0")
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What one frame of `steps()` points at (see the colours above); `legend` is an HTML-like
+    Graphviz label drawn under the picture, or "" for none."""
+
+    current: frozenset[Value] = frozenset()
+    edges: frozenset[tuple[Value, int]] = frozenset()  # (consumer, operand slot)
+    used: frozenset[Value] = frozenset()
+    legend: str = ""
+    ask: bool = False  # an exercise's question: the marked edges say "?" instead of their number
+
 
 @dataclass(frozen=True)
 class _Style:
@@ -81,6 +101,9 @@ class _Style:
     known: Collection[Value] | None = None  # see draw_with: the others get a blank grad field
     names: Mapping[Value, str] = field(default_factory=dict)  # every node's name (micrograd.engine.names.node_names)
     mark: tuple[Any, Any] | None = None  # (consumer, slot) of the edge marked wrong (DrawOptions.mark_edge)
+    values: Mapping[Value, float] | None = None  # see draw_with: shown instead of .data
+    shown: Collection[Value] | None = None  # see draw_with: the others get a blank value field
+    focus: Focus | None = None  # see draw_with
 
     def grad(self, node: Value) -> float | None:
         """The gradient to show for `node`, None when it is not known yet (a blank field)."""
@@ -98,6 +121,13 @@ class _Style:
         final = node.grad if self.grads is None else self.grads[node]
         text = picture_number(final, self.precision)
         return "grad " + "".join("\u2007" if ch.isdigit() or ch == MINUS else "\u2008" for ch in text)
+
+    def value_field(self, node: Value) -> str:
+        value = node.data if self.values is None else self.values[node]
+        text = picture_number(value, self.precision)
+        if self.shown is None or node in self.shown:
+            return text
+        return "".join("\u2007" if ch.isdigit() or ch == MINUS else "\u2008" for ch in text)
 
     def name(self, node: Value) -> str:
         return self.names[node]
@@ -222,12 +252,18 @@ def draw_with(
     options: DrawOptions,
     grads: Mapping[Value, float] | None = None,
     known: Collection[Value] | None = None,
+    *,
+    values: Mapping[Value, float] | None = None,
+    shown: Collection[Value] | None = None,
+    focus: Focus | None = None,
 ) -> Drawing:
-    """`draw()` with its options made, and two hooks for the step-through frames (viz/steps.py):
+    """`draw()` with its options made, and hooks for the step-through frames (viz/steps.py):
 
     - grads: show these gradients (one for every node) instead of each node's `.grad`.
     - known: show only these nodes' gradients; the others get a blank "grad" field, so "not
       known yet" never looks like 0.
+    - values, shown: the same for the values (the forward pass, or the values after an update).
+    - focus: mark the frame's node, edges and used values (`Focus`), with a legend.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs a micrograd Value (the root of the graph), got {type(root).__name__}")
@@ -250,6 +286,9 @@ def draw_with(
         known,
         names,
         None if options.mark_edge is None else marked_edge(options.mark_edge),
+        values,
+        shown,
+        focus,
     )
     uses = uses_of(order)
     if collapse is None:
@@ -274,6 +313,8 @@ def draw_with(
         has_nan = color == "grad" and any(math.isnan(style.grad(node) or 0.0) for node in order)
         legend = colors.grad_legend(has_nan) if color == "grad" else colors.role_legend()
         graph.attr(label=legend, labelloc="b", labeljust="l", fontsize=FONT_SIZES["legend"])
+    elif focus is not None and focus.legend:
+        graph.attr(label=focus.legend, labelloc="b", labeljust="l", fontsize=FONT_SIZES["legend"])
     return graph
 
 
@@ -419,7 +460,7 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
     else:
         name = style.name(node)
         fields = [record_field(name)] if name else []
-        fields.append(picture_number(node.data, style.precision))
+        fields.append(style.value_field(node))
         grad = style.grad(node)
         if style.show_grad:
             fields.append(style.grad_field(node))
@@ -433,6 +474,10 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
             attrs.update(style="filled", fillcolor=fill, fontcolor=colors.text_color(fill))
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
+    if style.focus is not None and not isinstance(node, Constant):
+        for marks, (outline, fill) in ((style.focus.used, FOCUS_USED), (style.focus.current, FOCUS_CURRENT)):
+            if node in marks:
+                attrs.update(style="filled", fillcolor=fill, color=outline, penwidth="2.5", fontcolor="black")
     return attrs
 
 
@@ -456,8 +501,10 @@ def _op_attrs(node: Value, on_path: bool) -> dict[str, str]:
     return attrs
 
 
-def _edge_label(node: Value, child: Value, local: float, style: _Style) -> str:
-    number = picture_number(local, style.precision)
+def _edge_label(node: Value, child: Value, local: float, style: _Style, ask: bool = False) -> str:
+    """The local derivative ∂out/∂in on an edge: "∂c/∂w = −2", or "∂c/∂w = ?" when it is an
+    exercise's question."""
+    number = "?" if ask else picture_number(local, style.precision)
     out, into = style.name(node), style.name(child)
     if out and into:
         return plain_label(f"∂{out}/∂{into} = {number}")
@@ -482,6 +529,15 @@ def _op_edges(i: int, node: Value, tails: list[tuple[str, bool]], on_path: list[
         attrs = _path_attrs(on_path[i] and tail_on_path)
         if local and not isinstance(child, Constant):
             attrs["label"] = _edge_label(node, child, local[slot], style)
+        if style.focus is not None and not isinstance(child, Constant):
+            # A frame writes the local derivative on the edge it uses; every other such edge gets
+            # its label too, transparent, so the layout (and every box) is the same in all frames.
+            used = (node, slot) in style.focus.edges
+            attrs["label"] = _edge_label(node, child, node.local_grads()[slot], style, used and style.focus.ask)
+            if used:
+                attrs.update(color=FOCUS_EDGE, penwidth="3.5", fontcolor=FOCUS_EDGE)
+            elif not style.edge_labels:
+                attrs["fontcolor"] = "transparent"
         if style.mark == (node, slot):  # the edge gradcheck found wrong
             derivative = node.local_grads()[slot]
             attrs.update(

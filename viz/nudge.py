@@ -2,7 +2,10 @@
 gradient × step, the course notes' "w ↑ 0.001 → J ↑ -0.004" made executable.
 
     >>> print(nudge(J, w))
-    w ↑ 0.001 → J ↑ -0.003998 (∂J/∂w × 0.001 = -0.004)
+    w ↑ 0.001 → J ↑ −0.003998 (w̄ × 0.001 = −0.004)
+
+The notation is the frames' and the trace table's: w̄ is the total gradient ∂J/∂w of the output
+with respect to w (its adjoint), and numbers carry the true minus sign "−".
 
 The two numbers differ by the curvature the gradient ignores, which is the point of the check:
 the gradient is the first-order prediction, the nudge is what really happens. The user's graph is
@@ -25,8 +28,9 @@ from micrograd.engine.graph import gradients as backward_pass
 from micrograd.engine.names import node_names
 from micrograd.engine.tape import Tape
 
+from .op_formulas import number
 from .tables import html_table, markdown_table, text_table
-from .text import short_number
+from .trace_table import bar
 
 __all__ = ["Nudge", "NudgeTable", "nudge"]
 
@@ -42,12 +46,12 @@ class Nudge:
     before: float  # the output's value, recomputed (the same arithmetic as `after`)
     after: float  # the output's value with the leaf at leaf.data + eps
     change: float  # after - before
-    grad: float  # ∂output/∂leaf
+    grad: float  # the leaf's adjoint: the total gradient ∂output/∂leaf
     predicted: float  # grad × eps
 
     def __str__(self) -> str:
-        n, o, eps = self.name, self.output, short_number(self.eps)
-        return f"{n} ↑ {eps} → {o} ↑ {short_number(self.change)} (∂{o}/∂{n} × {eps} = {short_number(self.predicted)})"
+        n, o, eps = self.name, self.output, number(self.eps)
+        return f"{n} ↑ {eps} → {o} ↑ {number(self.change)} ({bar(n)} × {_factor(self.eps)} = {number(self.predicted)})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython shows the sentence
         printer.text(str(self))
@@ -76,11 +80,10 @@ class NudgeTable(Sequence[Nudge]):
 
     def _cells(self) -> tuple[list[str], list[list[str]]]:
         first = self._rows[0]
-        o, eps = first.output, short_number(first.eps)
-        header = ["input", "value", f"{o} ↑ when input ↑ {eps}", f"∂{o}/∂input × {eps}", f"∂{o}/∂input"]
+        o, eps = first.output, number(first.eps)
+        header = ["input u", "value", f"{o} ↑ when u ↑ {eps}", f"ū × {_factor(first.eps)}", f"ū (total ∂{o}/∂u)"]
         body = [
-            [r.name, short_number(r.leaf.data), short_number(r.change), short_number(r.predicted), short_number(r.grad)]
-            for r in self._rows
+            [r.name, number(r.leaf.data), number(r.change), number(r.predicted), number(r.grad)] for r in self._rows
         ]
         return header, body
 
@@ -121,6 +124,12 @@ def nudge(root: Value, leaf: Value | None = None, eps: float = 1e-3) -> Nudge | 
     return rows[0] if leaf is not None else NudgeTable(rows)
 
 
+def _factor(x: float) -> str:
+    """A step in a product: "0.001", "(−0.5)"."""
+    text = number(x)
+    return f"({text})" if x < 0 else text
+
+
 def _check_leaf(leaf: object, names: dict[Value, str]) -> None:
     if not isinstance(leaf, Value):
         raise TypeError(f"nudge(leaf=...) takes an input Value of the graph, got {type(leaf).__name__}")
@@ -146,6 +155,6 @@ def _nudge(
         before, after = (float(out) for out in tape.forward(feed))
     except (ValueError, ZeroDivisionError) as error:
         message = str(error).replace(" (at sample 1, ", " (").replace("at sample 1, ", "")
-        raise ValueError(f"nudge: with {names[leaf]} moved by {short_number(eps)}, {message}") from None
+        raise ValueError(f"nudge: with {names[leaf]} moved by {number(eps)}, {message}") from None
     grad = grads[leaf]
     return Nudge(leaf, names[leaf], names[tape.outputs[0]], eps, before, after, after - before, grad, grad * eps)

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from micrograd import Value
 from micrograd.engine.tape import Tape
 
+from .op_formulas import definition
 from .tables import html_table, markdown_table, text_table
+from .text import MINUS
 
 __all__ = ["AdjointRow", "PrimalRow", "TraceTable", "trace_table"]
 
@@ -37,7 +39,7 @@ class PrimalRow:
     """One variable of the forward trace: `name = definition = value`."""
 
     name: str
-    definition: str  # "input", or the instruction: "w * x", "tanh(v3)"
+    definition: str  # "input", or the instruction as the frames write it: "w × x", "d²", "tanh(v3)"
     value: float
 
 
@@ -48,7 +50,7 @@ class AdjointRow:
     adjoint: str  # "w̄"
     node: str  # the node it belongs to: "w"
     update: str  # "= ∂c/∂w × c̄", or "= 1" for the output
-    numbers: str  # "-2 × 2" (empty for the output)
+    numbers: str  # "−2 × 2" (empty for the output)
     local: float | None  # ∂c/∂w (None for the output's row)
     upstream: float | None  # c̄
     value: float  # the adjoint after this line
@@ -61,8 +63,9 @@ def bar(name: str) -> str:
 
 
 def _number(x: float, precision: int) -> str:
+    """`precision` significant digits, with the true minus sign of the pictures and frames."""
     text = f"{x:.{precision}g}"
-    return "0" if text == "-0" else text
+    return "0" if text == "-0" else text.replace("-", MINUS)
 
 
 class TraceTable:
@@ -143,9 +146,13 @@ def trace_table(root: Value, precision: int = 6) -> TraceTable:
         for s, (node, kind) in enumerate(zip(tape.nodes, tape.kinds))
         if kind in ("parameter", "constant")
     ]
+
+    def name(node: Value) -> str:
+        return names[tape.slot_of[node]]
+
     primal += [
-        PrimalRow(names[ins.out], tape.expression(k, names), float(values[tape.nodes[ins.out]]))
-        for k, ins in enumerate(tape.instructions)
+        PrimalRow(names[ins.out], definition(tape.nodes[ins.out], name), float(values[tape.nodes[ins.out]]))
+        for ins in tape.instructions
     ]
     out = names[tape.slot_of[root]]
     adjoint = [AdjointRow(bar(out), out, "= 1", "", None, None, 1.0)]
