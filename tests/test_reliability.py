@@ -3,13 +3,17 @@ pickles that keep node identity, linear naming, and a `fit` that Ctrl-C leaves c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
-from micrograd import Value, topological_order
+from micrograd import Value, is_grad_enabled, no_grad, scope, topological_order
+from micrograd.engine import weighted_sum
 from micrograd.engine.names import node_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,3 +87,140 @@ def test_names_of_a_graph_are_unchanged() -> None:
     a, b = Value(1.0, "x"), Value(2.0, "x")
     out = (a + Value(3.0, "x_2")) * b
     assert [node_names(topological_order(out))[n] for n in topological_order(out)] == ["x", "x_2", "v1", "x_3", "v2"]
+
+
+# -- grad mode and scopes per thread and per task --------------------------------------------------
+
+
+def test_two_threads_interleaving_no_grad_leave_grad_on() -> None:
+    # A enters, B enters, A leaves, B leaves: with a global flag B's exit restored A's "off".
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def a() -> None:
+        with no_grad():
+            a_in.set()
+            b_in.wait(5)
+            seen["a inside"] = is_grad_enabled()
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait(5)
+        with no_grad():
+            b_in.set()
+            a_out.wait(5)
+            seen["b inside"] = is_grad_enabled()
+        seen["b after"] = is_grad_enabled()
+        x = Value(2.0)
+        seen["b builds"] = (x * x).children == (x, x)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"a inside": False, "b inside": False, "b after": True, "b builds": True}
+    assert is_grad_enabled()
+
+
+def test_a_thread_outside_no_grad_builds_its_graph_while_another_is_inside() -> None:
+    entered, done = threading.Event(), threading.Event()
+
+    def inside() -> None:
+        with no_grad():
+            entered.set()
+            done.wait(5)
+
+    t = threading.Thread(target=inside)
+    t.start()
+    entered.wait(5)
+    try:
+        assert is_grad_enabled()
+        w, x = Value(2.0), Value(3.0)
+        assert (w * x).children == (w, x) and (w + x).children == (w, x) and (w / x).children == (w, x)
+        assert weighted_sum(w, [w], [x]).children != ()
+        assert x.tanh().children == (x,)
+    finally:
+        done.set()
+        t.join(10)
+
+
+def test_interleaved_scopes_in_two_threads_name_their_own_nodes() -> None:
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    scopes: dict[str, str] = {}
+
+    def a() -> None:
+        with scope("A"):
+            a_in.set()
+            b_in.wait(5)
+            scopes["a"] = (Value(1.0) * 2).scope
+        a_out.set()
+        scopes["a after"] = (Value(1.0) * 2).scope
+
+    def b() -> None:
+        a_in.wait(5)
+        with scope("B"), scope("inner"):
+            b_in.set()
+            a_out.wait(5)
+            scopes["b"] = weighted_sum(Value(0.0), [Value(1.0)], [2.0]).scope
+        scopes["b after"] = (Value(1.0) + 2).scope
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert scopes == {"a": "A", "b": "B.inner", "a after": "", "b after": ""}
+    assert Value(1.0).scope == "" and Value(1.0).scope == ""
+
+
+def test_asyncio_tasks_have_their_own_grad_mode_and_scope() -> None:
+    async def task(name: str, grad: bool, first: asyncio.Event, second: asyncio.Event) -> tuple:
+        with contextlib.ExitStack() as stack:
+            if not grad:
+                stack.enter_context(no_grad())
+            stack.enter_context(scope(name))
+            first.set()
+            await second.wait()
+            x = Value(1.0)
+            y = x * 3
+            return is_grad_enabled(), bool(y.children), y.scope
+
+    async def main() -> list:
+        e1, e2 = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(task("t1", False, e1, e2), task("t2", True, e2, e1))
+
+    (grad1, built1, scope1), (grad2, built2, scope2) = asyncio.run(main())
+    assert (grad1, built1, scope1) == (False, False, "t1")
+    assert (grad2, built2, scope2) == (True, True, "t2")
+    assert is_grad_enabled() and Value(1.0).scope == ""
+
+
+def test_walks_from_two_threads_over_shared_nodes_agree() -> None:
+    shared = [Value(float(i), f"s{i}") for i in range(200)]
+    roots = []
+    for k in range(2):
+        total = Value(float(k))
+        for i, s in enumerate(shared):
+            total = total * s + shared[(i * 7 + k) % 200]
+        roots.append(total)
+    expected = [[id(n) for n in topological_order(root)] for root in roots]
+    problems: list[str] = []
+
+    def walk(k: int) -> None:
+        for _ in range(200):
+            order = topological_order(roots[k])
+            if [id(n) for n in order] != expected[k]:
+                problems.append(f"walk of root {k}: {len(order)} nodes, {len({id(n) for n in order})} distinct")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=walk, args=(k,)) for k in (0, 1, 0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert problems == []
