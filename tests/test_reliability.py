@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import pickle
 import random
 import subprocess
 import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
 
 from micrograd import Value, is_grad_enabled, no_grad, scope, topological_order
-from micrograd.engine import weighted_sum
+from micrograd.engine import Parameter, weighted_sum
 from micrograd.engine.names import node_names
+from micrograd.nn import MLP, Dense, Dropout, Sequential
+from micrograd.nn.mlp import ACTIVATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -224,3 +232,90 @@ def test_walks_from_two_threads_over_shared_nodes_agree() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert problems == []
+
+
+# -- copies and pickles keep node identity ---------------------------------------------------------
+
+
+def _round_trip(obj: object, how: str) -> Any:
+    return copy.deepcopy(obj) if how == "deepcopy" else pickle.loads(pickle.dumps(obj))
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_root_and_leaf_are_the_nodes_of_one_graph(how: str) -> None:
+    w, x = Value(2.0, "w"), Value(3.0, "x")
+    J = (w * x + w).tanh()
+    J2, w2 = _round_trip((J, w), how)
+    assert w2 is not w and J2.children[0].children[1] is w2 and J2.children[0].children[0].children[0] is w2
+    J2.backward()
+    J.backward()
+    assert w2.grad == w.grad != 0.0
+    w3, J3 = _round_trip((w, J), how)  # the leaf first: the same sharing
+    assert J3.children[0].children[1] is w3
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_several_roots_keep_the_nodes_they_share(how: str) -> None:
+    a, b = Value(1.5, "a"), Value(-0.5, "b")
+    h = (a * b).relu()
+    roots = [h + a, h * b, (h - 1.0).exp(), h]
+    copies = _round_trip(roots, how)
+    assert copies[0].children[0] is copies[1].children[0] is copies[2].children[0].children[0] is copies[3]
+    assert copies[0].children[1] is copies[3].children[0].children[0]
+    assert [c.data for c in copies] == [r.data for r in roots]
+    assert all(c.scope == r.scope and c.op == r.op for c, r in zip(copies, roots))
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_several_100k_deep_roots_sharing_a_chain_copy_without_recursion(how: str) -> None:
+    x = Value(0.5, "x")
+    z = x
+    for _ in range(100_000):
+        z = z * 1.0000001
+    top = z + x
+    z2, top2, x2 = _round_trip((z, top, x), how)
+    assert top2.children == (z2, x2) and z2.data == z.data and topological_order(z2)[0] is x2
+
+
+def test_copy_copy_is_shallow() -> None:
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    out = a * b
+    out.label = "out"
+    twin = copy.copy(out)
+    assert twin is not out and twin.children == (a, b) and (twin.data, twin.op, twin.label) == (2.0, "*", "out")
+    twin.label = "twin"
+    assert out.label == "out"
+    leaf = copy.copy(a)
+    assert leaf is not a and type(leaf) is Value and (leaf.data, leaf.label) == (1.0, "a")
+    p = Parameter(0.3, "p")
+    assert type(copy.copy(p)) is Parameter
+
+
+def test_an_mlp_pickles_with_every_activation() -> None:
+    for activation in ACTIVATIONS:
+        model = MLP(2, [3, 1], activation=activation, output_activation=activation, seed=1)
+        again = pickle.loads(pickle.dumps(model))
+        twin = copy.deepcopy(model)
+        for other in (again, twin):
+            assert other([0.3, -0.7]).data == model([0.3, -0.7]).data
+            assert [p.data for p in other.parameters()] == [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+def test_a_sequential_model_pickles_before_and_after_compile_and_fit(seed: int | None) -> None:
+    X = np.random.default_rng(0).normal(size=(24, 2))
+    y = (X[:, 0] > 0).astype(float)
+    model = Sequential(
+        [Dense(4, activation="relu", input_dim=2), Dropout(0.25), Dense(1, activation="sigmoid")], seed=seed
+    )
+    pickle.loads(pickle.dumps(model))
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.fit(X, y, epochs=2, batch_size=8, verbose=0)
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict(X), model.predict(X))
+    assert again.optimizer.steps == model.optimizer.steps
+    assert all(p is q for p, q in zip(again.optimizer.params, again.parameters()))  # one set of weights
+    again.fit(X, y, epochs=1, batch_size=8, verbose=0)
+    model.fit(X, y, epochs=1, batch_size=8, verbose=0)
+    if seed is not None:  # its own generators came along: it trains on exactly as the original
+        assert again.get_weights() == model.get_weights()

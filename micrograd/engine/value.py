@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import numbers
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -469,9 +470,73 @@ class Value:
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 
-    def __reduce__(self) -> tuple:
-        # Pickling and deepcopy would otherwise recurse once per graph level.
-        return (_rebuild, (_flatten(self),))
+    # -- copies and pickles ----------------------------------------------------------------------
+    # Each node is copied once per copy.deepcopy / pickle call, through its memo, so roots that
+    # share nodes keep sharing them (`J2, w2 = copy.deepcopy((J, w))`: w2 is the leaf in J2's
+    # graph). Neither recurses: a graph is copied in topological order, children first. A user
+    # op's `_backward` (a closure over the original nodes) is not copied: the copy is the
+    # engine's op of that name if there is one, else a user op without a derivative.
+
+    def __copy__(self) -> Value:
+        """`copy.copy(v)`: a new node with the same operands (the graph below is not copied)."""
+        new = _new_object(type(self))
+        new.data, new.grad, new.op, new._meta, new._mark = self.data, self.grad, self.op, self._meta, None
+        new._x, new._y = self._x, self._y
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        copied = memo.get(id(self))
+        if copied is not None:
+            return copied
+        for node in topological_order(self):
+            if id(node) not in memo:
+                new = _new_object(type(node))
+                x, y = node._x, node._y
+                new.__setstate__(
+                    (
+                        (),
+                        node.data,
+                        node.grad,
+                        node.op,
+                        node._meta,
+                        None if x is None else memo[id(x)],
+                        None if y is None else memo[id(y)],
+                    )
+                )
+                memo[id(node)] = new
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        # A node reduces to "a new node of its class" and a state holding its operands. Saving
+        # operands recursively would recurse once per graph level, so the first node a pickle
+        # meets (a root) puts the nodes below it, in topological order, at the head of its state:
+        # each of those is then saved after its operands, which the pickle already holds. The
+        # nodes so listed are noted (per thread) until the pickler has saved the list, which the
+        # `_EndOfList` at the end of the root's state tells.
+        listed = _listed_for_pickle()
+        meta = self._meta
+        if type(meta) is tuple and len(meta) == 5:
+            meta = (*meta[:4], None)  # a user op's _backward is a closure: it stays behind
+        state = (self.data, self.grad, self.op, meta, self._x, self._y)
+        if id(self) in listed:
+            listed.discard(id(self))
+            return (_new_node, (type(self),), ((), *state))
+        below = topological_order(self)[:-1]
+        listed.clear()
+        listed.update(id(node) for node in below)
+        return (_new_node, (type(self),), (below, *state, _EndOfList()))
+
+    def __setstate__(self, state: tuple) -> None:
+        data, grad, op, meta, x, y = state[1:7]
+        self.data, self.grad, self._x, self._y, self._mark = data, grad, x, y, None
+        if type(meta) is tuple and len(meta) == 5:  # a user op: its _backward stays behind
+            label, node_scope, arg, name = meta[:4]
+            known = OPS.get(name)
+            if known is not None and known.arity == len(self.children):
+                op, meta = name, (node_scope if not label and arg is None else (label, node_scope, arg))
+            else:
+                op, meta = USER_OP + name, (label, node_scope, arg, name, None)
+        self.op, self._meta = op, meta
 
 
 def unary_op(name: str, arg: float | None = None) -> Callable[[Value], Value]:
@@ -619,32 +684,38 @@ def domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> Ex
     return ValueError(f"{op.name}({x.data!r}) is undefined{_name(x)}: {op.domain_rule}")
 
 
-def _flatten(root: Value) -> list[tuple]:
-    """The graph as a list of plain records, children given by index: for pickle and deepcopy."""
-    order = topological_order(root)
-    index = {id(node): i for i, node in enumerate(order)}
-    return [
-        (
-            type(node),  # Value, Constant or a subclass such as nn.Parameter
-            node.data,
-            node.grad,
-            node.label,
-            node.op,
-            tuple(index[id(c)] for c in node.children),
-            node.arg,
-            node.scope,
-        )
-        for node in order
-    ]
+_pickling = threading.local()
+
+
+def _listed_for_pickle() -> set[int]:
+    """The ids of the nodes a root being pickled in this thread listed at the head of its state."""
+    listed: set[int] | None = getattr(_pickling, "listed", None)
+    if listed is None:
+        listed = _pickling.listed = set()
+    return listed
+
+
+class _EndOfList:
+    """Saved last in a pickled root's state: the nodes its list noted are all saved by then."""
+
+    def __reduce__(self) -> tuple:
+        _listed_for_pickle().clear()
+        return (tuple, ())
+
+
+def _new_node(cls: type[Value]) -> Value:
+    """An empty node of class `cls`, which unpickling fills with `__setstate__`."""
+    return _new_object(cls)
 
 
 def _rebuild(records: list[tuple]) -> Value:
+    """A graph from the flat records that earlier versions pickled (so their pickles still load)."""
     nodes: list[Value] = []
     for cls, data, grad, label, op, children, arg, node_scope in records:
         operands = tuple(nodes[i] for i in children)
         if cls is Constant:
             node = Constant(data)
-        else:  # a user-defined op comes back without its _backward, which cannot be pickled
+        else:
             node = cls(data, operands, op.removeprefix(USER_OP), label=label, _arg=arg)
         node.grad, node.label, node.scope = grad, label, node_scope
         nodes.append(node)
