@@ -6,23 +6,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import itertools
+import math
 import pickle
 import random
 import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from micrograd import Value, is_grad_enabled, no_grad, scope, topological_order
-from micrograd.engine import Parameter, weighted_sum
+from micrograd.engine import Parameter, Tape, apply_op, weighted_sum
 from micrograd.engine.names import node_names
+from micrograd.engine.ops import OPS
 from micrograd.nn import MLP, Dense, Dropout, Sequential
 from micrograd.nn.mlp import ACTIVATIONS
+from micrograd.training.loop import TrainingDivergedError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -319,3 +325,161 @@ def test_a_sequential_model_pickles_before_and_after_compile_and_fit(seed: int |
     model.fit(X, y, epochs=1, batch_size=8, verbose=0)
     if seed is not None:  # its own generators came along: it trains on exactly as the original
         assert again.get_weights() == model.get_weights()
+
+
+# -- NaN and ±inf as in PyTorch ------------------------------------------------------------------------
+
+NAN, INF = math.nan, math.inf
+SPECIAL = [NAN, INF, -INF]
+ORDINARY = [0.0, -0.0, 1.0, 1.5, -2.0, 3.0]
+#: Each op as torch computes it, and the constant parameters to try for ops that have one.
+TORCH_OPS: dict[str, Callable[..., Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, n: a**n,
+    "pow": lambda a, b: torch.pow(a, b),
+    "neg": lambda a: -a,
+    "exp": lambda a: torch.exp(a),
+    "log": lambda a: torch.log(a),
+    "sqrt": lambda a: torch.sqrt(a),
+    "sin": lambda a: torch.sin(a),
+    "cos": lambda a: torch.cos(a),
+    "tanh": lambda a: torch.tanh(a),
+    "sigmoid": lambda a: torch.sigmoid(a),
+    "relu": lambda a: torch.relu(a),
+    "leaky_relu": lambda a, slope: torch.nn.functional.leaky_relu(a, slope),
+    "elu": lambda a, alpha: torch.nn.functional.elu(a, alpha),
+    "softplus": lambda a: torch.nn.functional.softplus(a),
+    "abs": lambda a: torch.abs(a),
+    "gelu": lambda a: torch.nn.functional.gelu(a),
+}
+PARAMETERS: dict[str, list[float]] = {
+    "**": [2.0, 3.0, 0.5, -1.0, 0.0, NAN, INF, -INF],
+    "leaky_relu": [0.01, 0.2],
+    "elu": [1.0, 0.5],
+}
+
+
+def _cases() -> list[tuple[str, tuple[float, ...], float | None]]:
+    """Every op on every combination of NaN, ±inf and ordinary numbers that has a NaN or an inf."""
+    cases = []
+    for name, op in OPS.items():
+        for param in PARAMETERS.get(name, [None]):
+            for args in itertools.product(SPECIAL + ORDINARY, repeat=op.arity):
+                if any(not math.isfinite(v) for v in (*args, *([] if param is None else [param]))):
+                    cases.append((name, args, param))
+    return cases
+
+
+def _engine_result(name: str, args: tuple[float, ...], param: float | None) -> tuple[float, list[float]]:
+    leaves = [Value(a) for a in args]
+    if name == "**":
+        out = leaves[0] ** param
+    elif name in ("+", "-", "*", "/", "pow"):
+        method = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__", "pow": "__pow__"}[name]
+        out = getattr(leaves[0], method)(leaves[1])
+    elif name == "neg":
+        out = -leaves[0]
+    else:
+        out = apply_op(leaves[0], name, param)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def _torch_result(name: str, args: tuple[float, ...], param: float | None) -> tuple[float, list[float]]:
+    leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
+    out = TORCH_OPS[name](*leaves, *([] if param is None else [param]))
+    out.backward()
+    return out.item(), [0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves]
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def test_the_torch_table_covers_every_op() -> None:
+    assert set(TORCH_OPS) == set(OPS)
+
+
+def test_every_op_treats_nan_and_inf_as_pytorch_does() -> None:
+    # Values and gradients equal torch's in float64 (NaN equal to NaN). The one difference allowed
+    # is the engine's own: it refuses an input outside the op's real domain (log(-inf), 0 ** -inf,
+    # (-inf) ** 1.5) with a domain error where PyTorch returns a number, but never an input or a
+    # parameter that is NaN, which goes through as in PyTorch.
+    mismatches, refused = [], []
+    for name, args, param in _cases():
+        expected = _torch_result(name, args, param)
+        try:
+            got = _engine_result(name, args, param)
+        except (ValueError, ZeroDivisionError) as error:
+            if any(math.isnan(v) for v in (*args, *([] if param is None else [param]))):
+                refused.append(f"{name}{args} param={param}: {error}")
+            continue
+        if not _same(got[0], expected[0]) or not all(_same(g, e) for g, e in zip(got[1], expected[1])):
+            mismatches.append(f"{name}{args} param={param}: engine {got}, torch {expected}")
+    assert refused == []
+    assert mismatches == []
+
+
+def test_nan_goes_through_relu_and_powers_and_the_domain_checks() -> None:
+    nan = Value(NAN)
+    assert math.isnan(nan.relu().data) and math.isnan((nan**2).data) and math.isnan((nan / 0.0).data)
+    assert (nan**0).data == 1.0 and (Value(1.0) ** NAN).data == 1.0  # as C's pow and PyTorch
+    for name in ("log", "sqrt", "sin", "cos", "relu", "tanh", "gelu"):
+        assert math.isnan(apply_op(nan, name).data), name
+    with pytest.raises(ValueError, match=r"log\(-1.0\) is undefined"):
+        Value(-1.0).log()  # an input outside the domain is still refused, naming the op
+    with pytest.raises(ZeroDivisionError):
+        Value(1.0) / 0.0
+
+
+def test_the_tape_agrees_with_the_engine_on_nan_and_inf() -> None:
+    by_op: dict[tuple[str, float | None], list[tuple[float, ...]]] = {}
+    for name, args, param in _cases():
+        try:
+            _engine_result(name, args, param)
+        except (ValueError, ZeroDivisionError):
+            continue  # the tape refuses such a sample too (tests/test_tape.py)
+        by_op.setdefault((name, param), []).append(args)
+    problems = []
+    for (name, param), rows in by_op.items():
+        leaves = [Value(1.0, f"in{i}") for i in range(len(rows[0]))]
+        if name == "**":
+            out = leaves[0] ** param
+        elif name in ("+", "-", "*", "/", "pow"):
+            method = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__", "pow": "__pow__"}[name]
+            out = getattr(leaves[0], method)(leaves[1])
+        elif name == "neg":
+            out = -leaves[0]
+        else:
+            out = apply_op(leaves[0], name, param)
+        tape = Tape.record(out, inputs=leaves)
+        columns = np.array(rows).T
+        values = tape.forward({leaf: columns[i] for i, leaf in enumerate(leaves)})
+        grads = tape.gradients(reduce="sum")
+        for k, args in enumerate(rows):
+            value, arg_grads = _engine_result(name, args, param)
+            tape_grads = [float(grads[leaf][k]) for leaf in leaves]
+            if not _same(float(values[k]), value) or not all(map(_same, tape_grads, arg_grads)):
+                problems.append(
+                    f"{name}{args} param={param}: tape {values[k]} {tape_grads}, engine {value} {arg_grads}"
+                )
+    assert problems == []
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tape"])
+def test_fit_stops_when_a_hidden_pre_activation_is_inf_minus_inf(engine: str) -> None:
+    # 1e200·1e200 − 1e200·1e200 is inf − inf: NaN, which relu used to turn into 0, so the model
+    # predicted 0.5 and trained on. Now the NaN reaches the output and fit stops as it always has.
+    model = Sequential([Dense(1, activation="relu", input_dim=2), Dense(1, activation="sigmoid")], seed=0)
+    model.compile(loss="binary_crossentropy", optimizer="sgd")
+    model.set_weights([1e200, 1e200, 0.0, 1.0, 0.0])
+    X = np.array([[1e200, -1e200], [0.5, 0.5]])
+    y = np.array([1.0, 0.0])
+    with pytest.raises(
+        TrainingDivergedError, match=r"training diverged at epoch 1/1, batch 1/1: the model's output is \[nan\]"
+    ):
+        model.fit(X, y, epochs=1, batch_size=2, verbose=0, shuffle=False, engine=engine)
+    assert model.get_weights() == [1e200, 1e200, 0.0, 1.0, 0.0]
