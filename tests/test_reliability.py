@@ -7,13 +7,16 @@ import asyncio
 import contextlib
 import copy
 import itertools
+import json
 import math
 import pickle
 import random
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -483,3 +486,153 @@ def test_fit_stops_when_a_hidden_pre_activation_is_inf_minus_inf(engine: str) ->
     ):
         model.fit(X, y, epochs=1, batch_size=2, verbose=0, shuffle=False, engine=engine)
     assert model.get_weights() == [1e200, 1e200, 0.0, 1.0, 0.0]
+
+
+# -- a step is applied whole or not at all -----------------------------------------------------------
+
+
+def _small_model(optimizer: str = "adam") -> Sequential:
+    model = Sequential([Dense(8, activation="relu", input_dim=2), Dense(1, activation="sigmoid")], seed=3)
+    model.compile(loss="binary_crossentropy", optimizer=optimizer)
+    return model
+
+
+def _xor_data() -> tuple[np.ndarray, np.ndarray]:
+    X = np.random.default_rng(0).normal(size=(32, 2))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(float)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("engine", ["scalar", "tape"])
+def test_an_interrupt_in_the_middle_of_an_update_undoes_the_whole_step(optimizer: str, engine: str) -> None:
+    X, y = _xor_data()
+    model, twin = _small_model(optimizer), _small_model(optimizer)
+    if optimizer == "sgd":  # a momentum buffer, so that there is state to restore
+        model.optimizer.momentum = twin.optimizer.momentum = 0.9
+    twin.fit(X, y, epochs=1, batch_size=8, verbose=0, shuffle=False, engine=engine)  # 4 steps
+    update = model.optimizer._update
+
+    def update_half_then_interrupt(params: list) -> None:
+        if model.optimizer.steps == 5:
+            update(params[: len(params) // 2])  # half the weights and half the state move ...
+            raise KeyboardInterrupt  # ... when Ctrl-C arrives
+        update(params)
+
+    model.optimizer._update = update_half_then_interrupt
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y, epochs=2, batch_size=8, verbose=0, shuffle=False, engine=engine)
+    assert model.optimizer.steps == 4
+    assert model.get_weights() == twin.get_weights()
+    state = model.optimizer.snapshot()
+    del state["_update"]  # the stand-in above
+    assert state == twin.optimizer.snapshot()  # the step count, momenta, running averages
+    del model.optimizer._update
+    model.fit(X, y, epochs=1, batch_size=8, verbose=0, shuffle=False, engine=engine)  # trains on as the twin
+    twin.fit(X, y, epochs=1, batch_size=8, verbose=0, shuffle=False, engine=engine)
+    assert model.get_weights() == twin.get_weights()
+
+
+def test_a_divergence_restores_the_optimizer_too() -> None:
+    X, y = _xor_data()
+    model = _small_model("adam")
+    model.fit(X, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    before, state = model.get_weights(), model.optimizer.snapshot()
+    model.optimizer.lr = 1e308
+    model.optimizer._m = [1e308] * len(model.parameters())  # the next step overflows
+    state["_m"], state["_lr"] = list(model.optimizer._m), 1e308
+    with pytest.raises(TrainingDivergedError, match="the step made weight"):
+        model.fit(X, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    assert model.get_weights() == before and model.optimizer.snapshot() == state
+
+
+# A training run in a child process, interrupted by SIGINT at a random moment; the child then
+# checks that its model is the model of some whole number of steps (every weight and the
+# optimizer's state equal those of a twin stopped after exactly that many steps), saves it, loads
+# it, evaluates it and trains on.
+_INTERRUPTED_TRAINING = """
+import json, os, signal, sys, tempfile
+import numpy as np
+from micrograd.nn import Dense, Sequential, load_model
+from micrograd.training.callbacks import Callback
+
+engine, hidden = sys.argv[1], int(sys.argv[2])
+signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored
+
+
+def make():
+    layers = [Dense(hidden, activation="relu", input_dim=2), Dense(hidden, activation="tanh"), Dense(1, activation="sigmoid")]
+    model = Sequential(layers, seed=3)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+class StopAfter(Callback):
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+
+    def on_batch_end(self, batch, logs=None):
+        if self.model.optimizer.steps == self.steps:
+            raise StopIteration
+
+
+X = np.random.default_rng(0).normal(size=(64, 2))
+y = (X[:, 0] * X[:, 1] > 0).astype(float)
+model = make()
+print("ready", flush=True)
+try:
+    model.fit(X, y, epochs=100_000, batch_size=16, verbose=0, seed=1, engine=engine)
+except KeyboardInterrupt:
+    pass
+steps = model.optimizer.steps
+twin = make()
+if steps:
+    try:
+        twin.fit(X, y, epochs=100_000, batch_size=16, verbose=0, seed=1, engine=engine, callbacks=[StopAfter(steps)])
+    except StopIteration:
+        pass
+report = {
+    "steps": steps,
+    "weights from another step": sum(a != b for a, b in zip(model.get_weights(), twin.get_weights())),
+    "optimizer state matches": model.optimizer.snapshot() == twin.optimizer.snapshot(),
+}
+path = os.path.join(tempfile.mkdtemp(), "model.json")
+model.save(path)
+report["loaded model predicts the same"] = bool(np.array_equal(load_model(path).predict(X), model.predict(X)))
+report["evaluates"] = bool(np.all(np.isfinite(model.evaluate(X, y, verbose=0))))
+model.fit(X, y, epochs=1, batch_size=16, verbose=0, seed=1, engine=engine)
+report["steps after one more epoch"] = model.optimizer.steps - steps
+print(json.dumps(report), flush=True)
+"""
+
+
+def test_ctrl_c_at_random_moments_leaves_a_consistent_model_that_saves_and_trains_on() -> None:
+    rng = random.Random(12)
+    runs = [("tape", 60), ("tape", 60), ("tape", 60), ("scalar", 6), ("tape", 60), ("scalar", 6)]
+    for engine, hidden in runs:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _INTERRUPTED_TRAINING, engine, str(hidden)],
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.3, 1.5))
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=240)
+        finally:
+            child.kill()
+        assert child.returncode == 0, err
+        report = json.loads(out)
+        assert report["steps"] > 0, report  # interrupted mid-training, not before it began
+        assert report == {
+            "steps": report["steps"],
+            "weights from another step": 0,
+            "optimizer state matches": True,
+            "loaded model predicts the same": True,
+            "evaluates": True,
+            "steps after one more epoch": 4,
+        }
