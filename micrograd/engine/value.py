@@ -44,23 +44,22 @@ def no_grad() -> Iterator[None]:
     """Operations inside build no graph: for parameter updates and inference, as in PyTorch.
 
     Per thread and per asyncio task: another thread outside the block still builds its graph."""
-    token = _grad_mode.set(False)
+    # Counted before the mode is set and uncounted after it is reset: a KeyboardInterrupt between
+    # the two can then only leave the count too high (a slower check), never a stale mode unseen.
     _inside_no_grad.append(None)
     try:
-        yield
+        token = _grad_mode.set(False)
+        try:
+            yield
+        finally:
+            _grad_mode.reset(token)
     finally:
         _inside_no_grad.pop()
-        _grad_mode.reset(token)
 
 
 def is_grad_enabled() -> bool:
     """True unless this thread (or task) is inside `no_grad()`."""
     return not _inside_no_grad or _grad_mode.get()
-
-
-def current_scope() -> str:
-    """The dotted name of the `scope()` this thread (or task) is in ("" outside any)."""
-    return _scope_name.get() if _inside_scope else ""
 
 
 class scope:
@@ -79,15 +78,16 @@ class scope:
             raise ValueError(f"scope name must be a non-empty string, got {name!r:.60}")
         self.name = name
 
+    # Counted before the name is set and uncounted after it is restored, as in `no_grad`.
     def __enter__(self) -> None:
+        _inside_scope.append(None)
         outer = _scope_name.get()
         _scope_name.set(f"{outer}.{self.name}" if outer else self.name)
-        _inside_scope.append(None)
 
     def __exit__(self, *exc_info: object) -> None:
-        _inside_scope.pop()
         inner = _scope_name.get()  # "outer.name", or "name" at the top
         _scope_name.set(inner[: len(inner) - len(self.name) - 1] if len(inner) > len(self.name) else "")
+        _inside_scope.pop()
 
 
 def _to_float(data: Any) -> float:
