@@ -9,9 +9,14 @@ Design notes, for the reader who compares this with Karpathy's micrograd:
   _children, _op)`, `_prev`, `_op`, and `_backward` (made on request from `local_grads()`; a node
   built by hand, as the lecture builds its tanh, may set its own: a user-defined op).
 - Nothing walks the graph recursively: `topological_order` keeps its own stack, so a chain of a
-  million nodes needs no special recursion limit. Copying and pickling go through a flat list.
+  million nodes needs no special recursion limit. Copying and pickling walk a graph in
+  topological order too, through the copy's memo, so roots that share nodes still share them.
 - `backward()` follows PyTorch: leaves accumulate gradients across calls until `zero_grad()`,
   while every intermediate node shows the gradient of the latest pass.
+- `no_grad()` and `scope()` hold per thread and per asyncio task (PyTorch's grad mode is
+  thread-local), at no cost to code that never enters them in two places at once.
+- NaN goes through every op as in PyTorch; a number outside an op's real domain (log(-1),
+  0 ** -1) raises an error that names it.
 """
 
 from __future__ import annotations
