@@ -14,7 +14,7 @@ Design notes, for the reader who compares this with Karpathy's micrograd:
 - `backward()` follows PyTorch: leaves accumulate gradients across calls until `zero_grad()`,
   while every intermediate node shows the gradient of the latest pass.
 - `no_grad()` and `scope()` hold per thread and per asyncio task (PyTorch's grad mode is
-  thread-local), at no cost to code that never enters them in two places at once.
+  thread-local); a node reads them from a ContextVar only while some context is inside one.
 - NaN goes through every op as in PyTorch; a number outside an op's real domain (log(-1),
   0 ** -1) raises an error that names it.
 """
