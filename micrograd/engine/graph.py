@@ -7,6 +7,7 @@ each term instead of repeating the walk. Nothing here recurses, so a graph of an
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -26,32 +27,68 @@ DERIVATIVES: dict[str, Any] = {
 }
 
 
+#: Held by the walk that marks nodes; a walk that finds it taken (another thread is walking)
+#: keeps a set of the nodes it has seen instead, so two walks never read each other's marks.
+_marking = threading.Lock()
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from `root`, each after all of its children (root last).
 
     Depth-first with an explicit stack, visiting children in operand order, so the order is the
-    same on every run and a graph of any depth works. Each walk marks the nodes it reaches with
-    an object of its own (cheaper than a set of seen nodes), so two threads must not walk the
-    same graph at the same time.
+    same on every run and a graph of any depth works. A walk marks the nodes it reaches with an
+    object of its own (cheaper than a set of seen nodes); only one walk at a time may mark, and
+    a walk that starts while another thread's walk is marking uses a set instead, so walks of
+    graphs that share nodes are safe from several threads at once.
     """
+    if not _marking.acquire(blocking=False):
+        return _order_with_seen_set(root)
+    try:
+        order: list[Value] = []
+        mark = object()  # nodes reached by this walk point to this object (one walk, one mark)
+        stack: list[Value | None] = [root]
+        while stack:
+            node = stack.pop()
+            if node is None:  # the marker pushed below: the next node's children are all done
+                order.append(stack.pop())  # type: ignore[arg-type]
+            elif node._mark is not mark:
+                node._mark = mark
+                x, y = node._x, node._y
+                if x is None:  # a leaf is done at once
+                    order.append(node)
+                    continue
+                stack.append(node)
+                stack.append(None)
+                if y is not None and y._mark is not mark:  # pushed last-first: the first operand goes first
+                    stack.append(y)
+                if x._mark is not mark:
+                    stack.append(x)
+        return order
+    finally:
+        _marking.release()
+
+
+def _order_with_seen_set(root: Value) -> list[Value]:
+    """`topological_order`'s walk, the same order, remembering the nodes it reached in a set of
+    its own instead of marking them: for a walk that runs while another thread's is marking."""
     order: list[Value] = []
-    mark = object()  # nodes reached by this walk point to this object (one walk, one mark)
+    seen: set[int] = set()
     stack: list[Value | None] = [root]
     while stack:
         node = stack.pop()
-        if node is None:  # the marker pushed below: the next node's children are all done
+        if node is None:
             order.append(stack.pop())  # type: ignore[arg-type]
-        elif node._mark is not mark:
-            node._mark = mark
+        elif id(node) not in seen:
+            seen.add(id(node))
             x, y = node._x, node._y
-            if x is None:  # a leaf is done at once
+            if x is None:
                 order.append(node)
                 continue
             stack.append(node)
             stack.append(None)
-            if y is not None and y._mark is not mark:  # pushed last-first: the first operand goes first
+            if y is not None and id(y) not in seen:
                 stack.append(y)
-            if x._mark is not mark:
+            if id(x) not in seen:
                 stack.append(x)
     return order
 

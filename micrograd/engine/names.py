@@ -30,12 +30,17 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
         if isinstance(node, Constant):
             names[node] = node.label  # constants may repeat: "2" is "2" wherever it appears
         elif node.label:
-            seen = used.get(node.label, 0) + 1
-            used[node.label] = seen
-            name = node.label if seen == 1 else f"{node.label}_{seen}"
+            # The k-th node labelled "x" is "x_k", or the first free "x_j" after it. The search
+            # resumes where the last one for this label stopped (every suffix below it is
+            # taken), so labels "x_2" ... "x_k" beside a repeated "x" are skipped once, not
+            # once per repeat: linear in the graph's size.
+            label = node.label
+            seen = used.get(label, 0) + 1
+            name = label if seen == 1 else f"{label}_{seen}"
             while seen > 1 and name in taken:
                 seen += 1
-                name = f"{node.label}_{seen}"
+                name = f"{label}_{seen}"
+            used[label] = seen
             taken.add(name)
             names[node] = name
         else:

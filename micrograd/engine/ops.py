@@ -83,12 +83,26 @@ class _FloatMath:
             return math.nan  # negative base, non-integer power: callers check the domain first
 
     @staticmethod
+    def divide(x: float, y: float) -> float:
+        """x / y, IEEE's: a division by zero is ±inf or NaN (NaN / 0 is NaN), not an exception.
+        (The engine refuses a finite number divided by zero before it gets here.)"""
+        try:
+            return x / y
+        except ZeroDivisionError:
+            if x != x or x == 0:
+                return math.nan
+            return _INF if (x > 0) == (math.copysign(1.0, y) > 0) else -_INF
+
+    @staticmethod
     def where(condition: Any, if_true: Any, if_false: Any) -> Any:
         return if_true if condition else if_false
 
     @staticmethod
     def maximum(x: float, y: float) -> float:
-        return x if x >= y else y
+        """The larger of x and y, NaN if either is NaN (as NumPy's)."""
+        if y != y:
+            return y
+        return y if x < y else x
 
 
 FLOATS = _FloatMath()
@@ -166,15 +180,21 @@ class Op:
         return f"Op({self.name!r})"
 
 
+def _is_nan(x: Any) -> Any:
+    return x != x
+
+
 def _pow_domain(xp: Any, x: Any, y: Any) -> Any:
     # A negative base needs an integer power (else the result is complex); 0 needs a power >= 0.
-    return (x > 0) | ((x < 0) & (xp.floor(y) == y)) | ((x == 0) & (y >= 0))
+    # NaN goes through (the result is NaN, or 1 for NaN ** 0 and 1 ** NaN, as in PyTorch).
+    return (x > 0) | ((x < 0) & (xp.floor(y) == y)) | ((x == 0) & (y >= 0)) | _is_nan(x) | _is_nan(y)
 
 
-def _pow_exponent_derivative(xp: Any, out: Any, x: Any) -> Any:
+def _pow_exponent_derivative(xp: Any, out: Any, x: Any, y: Any) -> Any:
     # ∂(x**y)/∂y = x**y · ln x. At x == 0 it is 0, as in PyTorch (the limit for y > 0). A negative
-    # base has no real logarithm, so there the derivative is undefined: NaN, as in PyTorch.
-    return xp.where(x > 0, out * xp.log(xp.where(x > 0, x, 1.0)), xp.where(x == 0, 0.0, math.nan))
+    # base has no real logarithm, so there the derivative is undefined: NaN, as in PyTorch; and
+    # NaN where x or y is NaN.
+    return xp.where(x > 0, out * xp.log(xp.where(x > 0, x, 1.0)), xp.where((x == 0) & (y >= 0), 0.0, math.nan))
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
@@ -209,10 +229,11 @@ OPS: dict[str, Op] = {
         Op(
             "/",
             2,
-            lambda xp, x, y: x / y,
+            lambda xp, x, y: xp.divide(x, y),
             # ∂/∂y = -(x/y)/y, as PyTorch computes it: -x/(y*y) fails when y*y underflows to 0.
-            lambda xp, out, x, y: (1.0 / y, -out / y),
-            lambda xp, x, y: y != 0,
+            # (y is 0 only when x is NaN, which the domain lets through: then ±inf and NaN.)
+            lambda xp, out, x, y: (xp.divide(1.0, y), xp.divide(-out, y)),
+            lambda xp, x, y: (y != 0) | _is_nan(x),
             "the divisor must not be zero",
             symbol="÷",
         ),
@@ -234,7 +255,7 @@ OPS: dict[str, Op] = {
             lambda xp, x, y: xp.pow(x, y),
             lambda xp, out, x, y: (
                 xp.where(y == 0, 0.0, y * xp.pow(x, y - 1.0)),
-                _pow_exponent_derivative(xp, out, x),
+                _pow_exponent_derivative(xp, out, x, y),
             ),
             _pow_domain,
             "a negative base needs an integer power, and 0 cannot be raised to a negative power",
@@ -247,7 +268,7 @@ OPS: dict[str, Op] = {
             1,
             lambda xp, x, _: xp.log(x),
             lambda xp, out, x, _: (1.0 / x,),
-            lambda xp, x, _: x > 0,
+            lambda xp, x, _: (x > 0) | _is_nan(x),
             "the logarithm is defined only for positive inputs",
             function=True,
         ),
@@ -255,9 +276,9 @@ OPS: dict[str, Op] = {
             "sqrt",
             1,
             lambda xp, x, _: xp.sqrt(x),
-            # At 0 the slope is +inf, as in PyTorch.
-            lambda xp, out, x, _: (xp.where(out > 0, 0.5 / xp.where(out > 0, out, 1.0), _INF),),
-            lambda xp, x, _: x >= 0,
+            # At 0 the slope is +inf, as in PyTorch; NaN stays NaN.
+            lambda xp, out, x, _: (xp.where(out == 0, _INF, 0.5 / xp.where(out == 0, 1.0, out)),),
+            lambda xp, x, _: (x >= 0) | _is_nan(x),
             "the square root is defined only for inputs >= 0",
             symbol="√",
             function=True,
@@ -267,7 +288,7 @@ OPS: dict[str, Op] = {
             1,
             lambda xp, x, _: xp.sin(x),
             lambda xp, out, x, _: (xp.cos(x),),
-            lambda xp, x, _: xp.isfinite(x),
+            lambda xp, x, _: xp.isfinite(x) | _is_nan(x),
             "sine is defined only for finite inputs",
             function=True,
         ),
@@ -276,7 +297,7 @@ OPS: dict[str, Op] = {
             1,
             lambda xp, x, _: xp.cos(x),
             lambda xp, out, x, _: (-xp.sin(x),),
-            lambda xp, x, _: xp.isfinite(x),
+            lambda xp, x, _: xp.isfinite(x) | _is_nan(x),
             "cosine is defined only for finite inputs",
             function=True,
         ),
@@ -298,11 +319,12 @@ OPS: dict[str, Op] = {
             activation=5,
         ),
         # The derivative at 0 is taken as 0 (ReLU, abs) or the negative side's slope, as PyTorch does.
+        # Comparisons are written so that NaN takes PyTorch's branch: relu(NaN) is NaN, slope 1.
         Op(
             "relu",
             1,
-            lambda xp, x, _: xp.where(x > 0, x, 0.0),
-            lambda xp, out, x, _: (xp.where(x > 0, 1.0, 0.0),),
+            lambda xp, x, _: xp.where(x <= 0, 0.0, x),
+            lambda xp, out, x, _: (xp.where(x <= 0, 0.0, 1.0),),
             symbol="ReLU",
             function=True,
             activation=1,
@@ -321,7 +343,7 @@ OPS: dict[str, Op] = {
             "elu",
             1,
             lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(xp.where(x > 0, 0.0, x))),
-            lambda xp, out, x, alpha: (xp.where(x > 0, 1.0, alpha * xp.exp(xp.where(x > 0, 0.0, x))),),
+            lambda xp, out, x, alpha: (xp.where(x <= 0, alpha * xp.exp(xp.where(x <= 0, x, 0.0)), 1.0),),
             symbol="ELU",
             parameter=OpParameter("alpha", 1.0),
             function=True,

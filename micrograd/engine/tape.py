@@ -90,6 +90,7 @@ def _libm(f: Callable[..., float]) -> Callable[..., Any]:
 #: compare and select): NumPy's own give the very bits libm gives, at array speed.
 EXACT_NUMPY: dict[str, Callable[..., Any]] = {
     "sqrt": np.sqrt,
+    "divide": np.divide,
     "abs": np.abs,
     "isfinite": np.isfinite,
     "floor": np.floor,

@@ -9,63 +9,90 @@ Design notes, for the reader who compares this with Karpathy's micrograd:
   _children, _op)`, `_prev`, `_op`, and `_backward` (made on request from `local_grads()`; a node
   built by hand, as the lecture builds its tanh, may set its own: a user-defined op).
 - Nothing walks the graph recursively: `topological_order` keeps its own stack, so a chain of a
-  million nodes needs no special recursion limit. Copying and pickling go through a flat list.
+  million nodes needs no special recursion limit. Copying and pickling walk a graph in
+  topological order too, through the copy's memo, so roots that share nodes still share them.
 - `backward()` follows PyTorch: leaves accumulate gradients across calls until `zero_grad()`,
   while every intermediate node shows the gradient of the latest pass.
+- `no_grad()` and `scope()` hold per thread and per asyncio task (PyTorch's grad mode is
+  thread-local); a node reads them from a ContextVar only while some context is inside one.
+- NaN goes through every op as in PyTorch; a number outside an op's real domain (log(-1),
+  0 ** -1) raises an error that names it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import numbers
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .graph import DERIVATIVES, chain_rule, topological_order
 from .ops import FLOATS, OPS, Op
 
-_grad_enabled = True  # switched off by `no_grad()`
-_scope = ""  # the dotted name set by `scope()`, recorded on every new node
+# Grad mode and the current scope belong to each thread and each asyncio task, as PyTorch's grad
+# mode is thread-local: they live in ContextVars. Reading a ContextVar for every node would slow
+# training by several percent, so the hot path first looks at two lists holding one entry per
+# context that is inside `no_grad()` (or `scope()`) right now. Appending and popping are atomic,
+# need no lock, and happen only on entering and leaving; while a list is empty, every context has
+# grad on and no scope, and no ContextVar is read. (A task or thread started inside `no_grad()`
+# inherits it, as a copy of the context; it sees it while the block that started it lasts.)
+_grad_mode: contextvars.ContextVar[bool] = contextvars.ContextVar("micrograd_grad_enabled", default=True)
+_scope_name: contextvars.ContextVar[str] = contextvars.ContextVar("micrograd_scope", default="")
+_inside_no_grad: list[None] = []  # one entry per context now inside `no_grad()`
+_inside_scope: list[None] = []  # one entry per context now inside `scope()`
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Operations inside build no graph: for parameter updates and inference, as in PyTorch."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Operations inside build no graph: for parameter updates and inference, as in PyTorch.
+
+    Per thread and per asyncio task: another thread outside the block still builds its graph."""
+    # Counted before the mode is set and uncounted after it is reset: a KeyboardInterrupt between
+    # the two can then only leave the count too high (a slower check), never a stale mode unseen.
+    _inside_no_grad.append(None)
     try:
-        yield
+        token = _grad_mode.set(False)
+        try:
+            yield
+        finally:
+            _grad_mode.reset(token)
     finally:
-        _grad_enabled = previous
+        _inside_no_grad.pop()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside `no_grad()`."""
-    return _grad_enabled
+    """True unless this thread (or task) is inside `no_grad()`."""
+    return not _inside_no_grad or _grad_mode.get()
 
 
 class scope:
     """Name the nodes built inside, so a drawing can group them (`with scope("L1.N0"): ...`).
 
-    Scopes nest with dots: `scope("model")` around `scope("L1")` gives "model.L1".
-    (A class rather than a generator: every neuron enters one on every call.)
+    Scopes nest with dots: `scope("model")` around `scope("L1")` gives "model.L1". Each thread
+    and asyncio task has its own. (A class rather than a generator: every neuron enters one on
+    every call. It keeps no state between enter and exit, so one object may be entered by several
+    threads at once.)
     """
 
-    __slots__ = ("_previous", "name")
+    __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"scope name must be a non-empty string, got {name!r:.60}")
         self.name = name
 
+    # Counted before the name is set and uncounted after it is restored, as in `no_grad`.
     def __enter__(self) -> None:
-        global _scope
-        self._previous = _scope
-        _scope = f"{_scope}.{self.name}" if _scope else self.name
+        _inside_scope.append(None)
+        outer = _scope_name.get()
+        _scope_name.set(f"{outer}.{self.name}" if outer else self.name)
 
     def __exit__(self, *exc_info: object) -> None:
-        global _scope
-        _scope = self._previous
+        inner = _scope_name.get()  # "outer.name", or "name" at the top
+        _scope_name.set(inner[: len(inner) - len(self.name) - 1] if len(inner) > len(self.name) else "")
+        _inside_scope.pop()
 
 
 def _to_float(data: Any) -> float:
@@ -128,14 +155,14 @@ class Value:
         self.data = data if type(data) is float else _to_float(data)
         self.grad = 0.0
         self._mark = None
-        self._meta = _scope
+        self._meta = _scope_name.get() if _inside_scope else ""
         if not operands:
             self._x = self._y = None
             self.op = _op
         else:
             self._set_operands(operands, _op)
         if label != "" or _arg is not None:  # also sends a label that is not a str to the check
-            self._set_meta(label, _scope, _arg)
+            self._set_meta(label, self.scope, _arg)
 
     def _set_operands(self, children: Any, op: str) -> None:
         """The operands and op of a node built by hand (micrograd's `Value(data, _children, _op)`)."""
@@ -159,7 +186,7 @@ class Value:
             self.op = op  # the engine knows it: its derivative comes from micrograd.engine.ops
         else:
             self.op = USER_OP + op
-            self._meta = ("", _scope, None, op, None)
+            self._meta = ("", self.scope, None, op, None)
 
     @property
     def label(self) -> str:
@@ -275,7 +302,7 @@ class Value:
         if op.domain is not None and not op.domain(FLOATS, x, y):
             raise domain_error(op, self, other, arg)
         out = op.forward(FLOATS, x, y)
-        if not _grad_enabled:
+        if _inside_no_grad and not _grad_mode.get():
             return _node(out, None, None, "", None)
         return _node(out, self, other, op.name, arg)
 
@@ -286,7 +313,9 @@ class Value:
                 return NotImplemented
             other = operand
         out = self.data + other.data
-        return _node(out, self, other, "+", None) if _grad_enabled else _node(out, None, None, "", None)
+        if _inside_no_grad and not _grad_mode.get():
+            return _node(out, None, None, "", None)
+        return _node(out, self, other, "+", None)
 
     def __radd__(self, other: float) -> Value:
         operand = _operand(other)
@@ -299,7 +328,9 @@ class Value:
                 return NotImplemented
             other = operand
         out = self.data - other.data
-        return _node(out, self, other, "-", None) if _grad_enabled else _node(out, None, None, "", None)
+        if _inside_no_grad and not _grad_mode.get():
+            return _node(out, None, None, "", None)
+        return _node(out, self, other, "-", None)
 
     def __rsub__(self, other: float) -> Value:
         operand = _operand(other)
@@ -312,7 +343,9 @@ class Value:
                 return NotImplemented
             other = operand
         out = self.data * other.data
-        return _node(out, self, other, "*", None) if _grad_enabled else _node(out, None, None, "", None)
+        if _inside_no_grad and not _grad_mode.get():
+            return _node(out, None, None, "", None)
+        return _node(out, self, other, "*", None)
 
     def __rmul__(self, other: float) -> Value:
         operand = _operand(other)
@@ -442,9 +475,73 @@ class Value:
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 
-    def __reduce__(self) -> tuple:
-        # Pickling and deepcopy would otherwise recurse once per graph level.
-        return (_rebuild, (_flatten(self),))
+    # -- copies and pickles ----------------------------------------------------------------------
+    # Each node is copied once per copy.deepcopy / pickle call, through its memo, so roots that
+    # share nodes keep sharing them (`J2, w2 = copy.deepcopy((J, w))`: w2 is the leaf in J2's
+    # graph). Neither recurses: a graph is copied in topological order, children first. A user
+    # op's `_backward` (a closure over the original nodes) is not copied: the copy is the
+    # engine's op of that name if there is one, else a user op without a derivative.
+
+    def __copy__(self) -> Value:
+        """`copy.copy(v)`: a new node with the same operands (the graph below is not copied)."""
+        new = _new_object(type(self))
+        new.data, new.grad, new.op, new._meta, new._mark = self.data, self.grad, self.op, self._meta, None
+        new._x, new._y = self._x, self._y
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        copied = memo.get(id(self))
+        if copied is not None:
+            return copied
+        for node in topological_order(self):
+            if id(node) not in memo:
+                new = _new_object(type(node))
+                x, y = node._x, node._y
+                new.__setstate__(
+                    (
+                        (),
+                        node.data,
+                        node.grad,
+                        node.op,
+                        node._meta,
+                        None if x is None else memo[id(x)],
+                        None if y is None else memo[id(y)],
+                    )
+                )
+                memo[id(node)] = new
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        # A node reduces to "a new node of its class" and a state holding its operands. Saving
+        # operands recursively would recurse once per graph level, so the first node a pickle
+        # meets (a root) puts the nodes below it, in topological order, at the head of its state:
+        # each of those is then saved after its operands, which the pickle already holds. The
+        # nodes so listed are noted (per thread) until the pickler has saved the list, which the
+        # `_EndOfList` at the end of the root's state tells.
+        listed = _listed_for_pickle()
+        meta = self._meta
+        if type(meta) is tuple and len(meta) == 5:
+            meta = (*meta[:4], None)  # a user op's _backward is a closure: it stays behind
+        state = (self.data, self.grad, self.op, meta, self._x, self._y)
+        if id(self) in listed:
+            listed.discard(id(self))
+            return (_new_node, (type(self),), ((), *state))
+        below = topological_order(self)[:-1]
+        listed.clear()
+        listed.update(id(node) for node in below)
+        return (_new_node, (type(self),), (below, *state, _EndOfList()))
+
+    def __setstate__(self, state: tuple) -> None:
+        data, grad, op, meta, x, y = state[1:7]
+        self.data, self.grad, self._x, self._y, self._mark = data, grad, x, y, None
+        if type(meta) is tuple and len(meta) == 5:  # a user op: its _backward stays behind
+            label, node_scope, arg, name = meta[:4]
+            known = OPS.get(name)
+            if known is not None and known.arity == len(self.children):
+                op, meta = name, (node_scope if not label and arg is None else (label, node_scope, arg))
+            else:
+                op, meta = USER_OP + name, (label, node_scope, arg, name, None)
+        self.op, self._meta = op, meta
 
 
 def unary_op(name: str, arg: float | None = None) -> Callable[[Value], Value]:
@@ -493,7 +590,8 @@ def _node(data: float, x: Value | None, y: Value | None, op: str, arg: float | N
     node._y = y
     node.op = op
     node._mark = None
-    node._meta = _scope if arg is None else ("", _scope, arg)
+    scope_name = _scope_name.get() if _inside_scope else ""
+    node._meta = scope_name if arg is None else ("", scope_name, arg)
     return node
 
 
@@ -504,19 +602,38 @@ def weighted_sum(bias: Value, weights: Sequence[Value], inputs: Sequence[Value |
     Nearly every node of a network's graph is made here, so it makes them without going through
     two operator calls per input: a training step takes about 8% less time.
     """
-    if not _grad_enabled:
+    if _inside_no_grad and not _grad_mode.get():
         total = bias
         for w, x in zip(weights, inputs):
             total = total + w * x
         return total
+    scope_name = _scope_name.get() if _inside_scope else ""  # read once: the scope of every node made here
+    new = _new_object
     total, value = bias, bias.data  # the sum's node, and its value kept in a local
     for w, x in zip(weights, inputs):
         if not isinstance(x, Value):
             x = _input_operand(inputs, x)
         product = w.data * x.data
         value = value + product
-        # the `*` node, then the `+` node: made in the order `total + w * x` makes them
-        total = _node(value, total, _node(product, w, x, "*", None), "+", None)
+        # the `*` node, then the `+` node: made in the order `total + w * x` makes them (what
+        # `_node` does, written out here: this loop makes nearly every node of a training step)
+        times = new(Value)
+        times.data = product
+        times.grad = 0.0
+        times._x = w
+        times._y = x
+        times.op = "*"
+        times._mark = None
+        times._meta = scope_name
+        plus = new(Value)
+        plus.data = value
+        plus.grad = 0.0
+        plus._x = total
+        plus._y = times
+        plus.op = "+"
+        plus._mark = None
+        plus._meta = scope_name
+        total = plus
     return total
 
 
@@ -572,32 +689,38 @@ def domain_error(op: Op, x: Value, other: Value | None, arg: float | None) -> Ex
     return ValueError(f"{op.name}({x.data!r}) is undefined{_name(x)}: {op.domain_rule}")
 
 
-def _flatten(root: Value) -> list[tuple]:
-    """The graph as a list of plain records, children given by index: for pickle and deepcopy."""
-    order = topological_order(root)
-    index = {id(node): i for i, node in enumerate(order)}
-    return [
-        (
-            type(node),  # Value, Constant or a subclass such as nn.Parameter
-            node.data,
-            node.grad,
-            node.label,
-            node.op,
-            tuple(index[id(c)] for c in node.children),
-            node.arg,
-            node.scope,
-        )
-        for node in order
-    ]
+_pickling = threading.local()
+
+
+def _listed_for_pickle() -> set[int]:
+    """The ids of the nodes a root being pickled in this thread listed at the head of its state."""
+    listed: set[int] | None = getattr(_pickling, "listed", None)
+    if listed is None:
+        listed = _pickling.listed = set()
+    return listed
+
+
+class _EndOfList:
+    """Saved last in a pickled root's state: the nodes its list noted are all saved by then."""
+
+    def __reduce__(self) -> tuple:
+        _listed_for_pickle().clear()
+        return (tuple, ())
+
+
+def _new_node(cls: type[Value]) -> Value:
+    """An empty node of class `cls`, which unpickling fills with `__setstate__`."""
+    return _new_object(cls)
 
 
 def _rebuild(records: list[tuple]) -> Value:
+    """A graph from the flat records that earlier versions pickled (so their pickles still load)."""
     nodes: list[Value] = []
     for cls, data, grad, label, op, children, arg, node_scope in records:
         operands = tuple(nodes[i] for i in children)
         if cls is Constant:
             node = Constant(data)
-        else:  # a user-defined op comes back without its _backward, which cannot be pickled
+        else:
             node = cls(data, operands, op.removeprefix(USER_OP), label=label, _arg=arg)
         node.grad, node.label, node.scope = grad, label, node_scope
         nodes.append(node)

@@ -135,6 +135,17 @@ class Neuron(Module):
         """micrograd's flag: True unless the neuron is linear."""
         return self.activation != "linear"
 
+    # Pickled and deep-copied by the activation's name: the function itself (a lambda for
+    # "linear", a closure for an op) cannot be pickled.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_activate"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._activate = _check_activation(self.activation)
+
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self.name} expects {len(self.w)} inputs, got {len(x)}")

@@ -459,6 +459,21 @@ class Sequential(Module):
         """Write architecture and weights to a JSON file (see `micrograd.nn.saving`)."""
         save_model(self, path)
 
+    # -- pickling -------------------------------------------------------------------------------
+    # A model made without `seed=` draws from Python's global `random` (a module, which pickle
+    # refuses): it is pickled as "the global generator" and comes back drawing from it again.
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state.get("_rng") is random:
+            state["_rng"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._rng is None:
+            self._rng = random
+
     def __repr__(self) -> str:
         inside = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inside}], input_dim={self.input_dim})"

@@ -9,7 +9,8 @@ this module imports nothing of `micrograd.nn`. Every batch goes through ONE guar
 - `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`) and run on the whole
   batch with NumPy; each sample's loss is still built by the scalar engine from the outputs.
 The step stops with `TrainingDivergedError` the moment an output, the loss or a weight is NaN or
-infinite, and then leaves the weights as they were before that step.
+infinite, and then leaves the weights and the optimizer as they were before that step; so does any
+other exception or a Ctrl-C in the middle of a step.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def train_step(
     """One optimizer step on one batch; returns the batch's loss (the mean of its per-sample losses).
 
     Writes each sample's outputs into `outputs[start + k]`. Raises `TrainingDivergedError` when an
-    output, the loss or a weight is not finite, with the weights as they were before this step.
+    output, the loss or a weight is not finite, with the weights and the optimizer as they were
+    before this step, as after any other exception or a KeyboardInterrupt during it.
     """
     sample_loss = sample_loss_fn(model)
     losses = []
@@ -152,14 +154,26 @@ def train_step(
     loss = engine.mean(losses)
     if not math.isfinite(loss):
         raise diverged(model, where, f"the loss is {loss}")
-    before = model.get_weights()
-    model.optimizer.zero_grad()
-    engine.backward(losses)
-    model.optimizer.step()
-    for p in model.parameters():
-        if not math.isfinite(p.data):
-            model.set_weights(before)
-            raise diverged(model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
+    # The step is applied whole or not at all: on divergence, and on any exception or Ctrl-C
+    # (KeyboardInterrupt) part-way through, the weights AND the optimizer's state (its step count,
+    # momenta, running averages) go back to what they were, so an interrupted `fit` leaves a model
+    # that saves, evaluates and trains on as if the step had never begun.
+    params = model.parameters()
+    optimizer = model.optimizer
+    before = [p.data for p in params]
+    state = optimizer.snapshot()
+    try:
+        optimizer.zero_grad()
+        engine.backward(losses)
+        optimizer.step()
+        for p in params:
+            if not math.isfinite(p.data):
+                raise diverged(model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
+    except BaseException:
+        for p, w in zip(params, before):
+            p.data = w
+        optimizer.restore(state)
+        raise
     return loss
 
 

@@ -128,6 +128,19 @@ class Optimizer:
         self.steps += 1
         self._update(params)
 
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a step changes (the step count and the per-parameter state), copied: with
+        `restore`, a step interrupted part-way is undone whole (see `micrograd.training.loop`)."""
+        return {
+            name: list(value) if type(value) is list else value
+            for name, value in vars(self).items()
+            if name != "_params"  # the parameters' values are the model's to save
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Go back to the state of an earlier `snapshot()` (of this optimizer, same parameters)."""
+        vars(self).update(snapshot)
+
     def _reset_state(self, n: int) -> None:
         """Start the per-parameter state for n parameters."""
 
