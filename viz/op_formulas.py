@@ -1,8 +1,8 @@
 """What each op computes and its local derivatives, as a student writes them: `c = w × x`,
 `∂c/∂w = x`, `∂v1/∂d = 2d`, `∂v2/∂v1 = 1 − v2²`.
 
-The registry (`micrograd.engine.ops.OPS`) holds the derivatives as code; this table holds them as
-text, keyed by the same op names, and a test checks that every op of the registry has its entry.
+The registry (`micrograd.engine.ops.OPS`) holds each op's derivatives as code and, beside them, as
+text (`Op.written`); this module fills that text in for the frames.
 In the templates `{x}` and `{y}` are the operands (for a unary op with a parameter, `{n}` is the
 parameter) and `{out}` the op's result, each replaced by its name in the frames' equations, or by
 its number where the operand is a constant (a constant has no name in the equations).
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from micrograd import Constant, Value
+from micrograd.engine.ops import OPS
 
 from .text import MINUS, short_number
 
@@ -27,28 +28,8 @@ class OpFormula(NamedTuple):
     derivatives: tuple[str, ...]
 
 
-FORMULAS: dict[str, OpFormula] = {
-    "+": OpFormula("{x} + {y}", ("1", "1")),
-    "-": OpFormula("{x} − {y}", ("1", "−1")),
-    "*": OpFormula("{x} × {y}", ("{y}", "{x}")),
-    "/": OpFormula("{x} / {y}", ("1/{y}", "−{x}/{y}²")),
-    "**": OpFormula("{x}^{n}", ("{n}·{x}^({n} − 1)",)),  # written out by `_power` for whole n
-    "pow": OpFormula("{x}^{y}", ("{y}·{x}^({y} − 1)", "{x}^{y}·ln {x}")),
-    "neg": OpFormula("−{x}", ("−1",)),
-    "exp": OpFormula("exp({x})", ("exp({x})",)),
-    "log": OpFormula("log({x})", ("1/{x}",)),
-    "sqrt": OpFormula("√{x}", ("1/(2√{x})",)),
-    "sin": OpFormula("sin({x})", ("cos({x})",)),
-    "cos": OpFormula("cos({x})", ("−sin({x})",)),
-    "tanh": OpFormula("tanh({x})", ("1 − {out}²",)),
-    "sigmoid": OpFormula("σ({x})", ("{out}·(1 − {out})",)),
-    "relu": OpFormula("ReLU({x})", ("1 if {x} > 0 else 0",)),
-    "leaky_relu": OpFormula("LeakyReLU({x}, {n})", ("1 if {x} > 0 else {n}",)),
-    "elu": OpFormula("ELU({x}, {n})", ("1 if {x} > 0 else {n}·exp({x})",)),
-    "softplus": OpFormula("softplus({x})", ("σ({x})",)),
-    "abs": OpFormula("|{x}|", ("sign({x})",)),
-    "gelu": OpFormula("GELU({x})", ("Φ({x}) + {x}·φ({x})",)),
-}
+#: Each op as a student writes it, read from the op registry (`Op.written`): one place per op.
+FORMULAS: dict[str, OpFormula] = {name: OpFormula(*op.written) for name, op in OPS.items()}
 
 _SUPERSCRIPTS = str.maketrans("0123456789" + MINUS, "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 

@@ -134,6 +134,7 @@ class Op:
         "name",
         "parameter",
         "symbol",
+        "written",
     )
 
     def __init__(
@@ -149,6 +150,7 @@ class Op:
         parameter: OpParameter | None = None,
         function: bool = False,
         activation: int | None = None,
+        written: tuple[str, tuple[str, ...]] = ("", ()),
     ) -> None:
         self.name = name  # the name stored in Value.op: "+", "*", "tanh", ...
         self.arity = arity  # how many Value operands it takes: 1 or 2
@@ -173,6 +175,10 @@ class Op:
         # "linear"); None: not an activation. A number rather than the order of OPS, because the
         # activations were listed in another order than the ops, and both orders show in messages.
         self.activation = activation
+        # How a student writes it, for the step-through frames: its definition and its local
+        # derivative per operand, with {x}, {y} the operands, {n} the parameter, {out} the result
+        # ("{x} × {y}", ("{y}", "{x}")). A test checks every op has them.
+        self.written = written
         if parameter is not None and arity != 1:
             raise ValueError(f"Op {name!r}: only a unary op can have a constant parameter")
 
@@ -223,9 +229,16 @@ def _gelu_derivative(xp: Any, x: Any) -> Any:
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("+", 2, lambda xp, x, y: x + y, (1.0, 1.0)),
-        Op("-", 2, lambda xp, x, y: x - y, (1.0, -1.0), symbol="−"),
-        Op("*", 2, lambda xp, x, y: x * y, lambda xp, out, x, y: (y, x), symbol="×"),
+        Op("+", 2, lambda xp, x, y: x + y, (1.0, 1.0), written=("{x} + {y}", ("1", "1"))),
+        Op("-", 2, lambda xp, x, y: x - y, (1.0, -1.0), symbol="−", written=("{x} − {y}", ("1", "−1"))),
+        Op(
+            "*",
+            2,
+            lambda xp, x, y: x * y,
+            lambda xp, out, x, y: (y, x),
+            symbol="×",
+            written=("{x} × {y}", ("{y}", "{x}")),
+        ),
         Op(
             "/",
             2,
@@ -236,6 +249,7 @@ OPS: dict[str, Op] = {
             lambda xp, x, y: (y != 0) | _is_nan(x),
             "the divisor must not be zero",
             symbol="÷",
+            written=("{x} / {y}", ("1/{y}", "−{x}/{y}²")),
         ),
         # x ** n with n a constant number: the exponent is the op's parameter, not a child.
         Op(
@@ -247,6 +261,7 @@ OPS: dict[str, Op] = {
             "a negative base needs an integer power, and 0 cannot be raised to a negative power",
             symbol="^",
             parameter=OpParameter("exponent", None, drawn="{symbol}{value}"),
+            written=("{x}^{n}", ("{n}·{x}^({n} − 1)",)),
         ),
         # x ** y with both operands Values (also `2 ** v`, where 2 becomes a constant leaf).
         Op(
@@ -260,9 +275,17 @@ OPS: dict[str, Op] = {
             _pow_domain,
             "a negative base needs an integer power, and 0 cannot be raised to a negative power",
             symbol="^",
+            written=("{x}^{y}", ("{y}·{x}^({y} − 1)", "{x}^{y}·ln {x}")),
         ),
-        Op("neg", 1, lambda xp, x, _: -x, (-1.0,)),
-        Op("exp", 1, lambda xp, x, _: xp.exp(x), lambda xp, out, x, _: (out,), function=True),
+        Op("neg", 1, lambda xp, x, _: -x, (-1.0,), written=("−{x}", ("−1",))),
+        Op(
+            "exp",
+            1,
+            lambda xp, x, _: xp.exp(x),
+            lambda xp, out, x, _: (out,),
+            function=True,
+            written=("exp({x})", ("exp({x})",)),
+        ),
         Op(
             "log",
             1,
@@ -271,6 +294,7 @@ OPS: dict[str, Op] = {
             lambda xp, x, _: (x > 0) | _is_nan(x),
             "the logarithm is defined only for positive inputs",
             function=True,
+            written=("log({x})", ("1/{x}",)),
         ),
         Op(
             "sqrt",
@@ -282,6 +306,7 @@ OPS: dict[str, Op] = {
             "the square root is defined only for inputs >= 0",
             symbol="√",
             function=True,
+            written=("√{x}", ("1/(2√{x})",)),
         ),
         Op(
             "sin",
@@ -291,6 +316,7 @@ OPS: dict[str, Op] = {
             lambda xp, x, _: xp.isfinite(x) | _is_nan(x),
             "sine is defined only for finite inputs",
             function=True,
+            written=("sin({x})", ("cos({x})",)),
         ),
         Op(
             "cos",
@@ -300,6 +326,7 @@ OPS: dict[str, Op] = {
             lambda xp, x, _: xp.isfinite(x) | _is_nan(x),
             "cosine is defined only for finite inputs",
             function=True,
+            written=("cos({x})", ("−sin({x})",)),
         ),
         Op(
             "tanh",
@@ -308,6 +335,7 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (1.0 - out * out,),
             function=True,
             activation=4,
+            written=("tanh({x})", ("1 − {out}²",)),
         ),
         Op(
             "sigmoid",
@@ -317,6 +345,7 @@ OPS: dict[str, Op] = {
             symbol="σ",
             function=True,
             activation=5,
+            written=("σ({x})", ("{out}·(1 − {out})",)),
         ),
         # The derivative at 0 is taken as 0 (ReLU, abs) or the negative side's slope, as PyTorch does.
         # Comparisons are written so that NaN takes PyTorch's branch: relu(NaN) is NaN, slope 1.
@@ -328,6 +357,7 @@ OPS: dict[str, Op] = {
             symbol="ReLU",
             function=True,
             activation=1,
+            written=("ReLU({x})", ("1 if {x} > 0 else 0",)),
         ),
         Op(
             "leaky_relu",
@@ -338,6 +368,7 @@ OPS: dict[str, Op] = {
             parameter=OpParameter("slope", 0.01),  # PyTorch's default negative slope
             function=True,
             activation=2,
+            written=("LeakyReLU({x}, {n})", ("1 if {x} > 0 else {n}",)),
         ),
         Op(
             "elu",
@@ -348,6 +379,7 @@ OPS: dict[str, Op] = {
             parameter=OpParameter("alpha", 1.0),
             function=True,
             activation=3,
+            written=("ELU({x}, {n})", ("1 if {x} > 0 else {n}·exp({x})",)),
         ),
         Op(
             "softplus",
@@ -356,6 +388,7 @@ OPS: dict[str, Op] = {
             lambda xp, x, _: xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x))),
             lambda xp, out, x, _: (_sigmoid(xp, x),),
             function=True,
+            written=("softplus({x})", ("σ({x})",)),
         ),
         Op(
             "abs",
@@ -364,6 +397,7 @@ OPS: dict[str, Op] = {
             lambda xp, out, x, _: (xp.where(x > 0, 1.0, xp.where(x < 0, -1.0, 0.0)),),
             symbol="|x|",
             function=True,
+            written=("|{x}|", ("sign({x})",)),
         ),
         Op(
             "gelu",
@@ -373,6 +407,7 @@ OPS: dict[str, Op] = {
             symbol="GELU",
             function=True,
             activation=6,
+            written=("GELU({x})", ("Φ({x}) + {x}·φ({x})",)),
         ),
     )
 }
@@ -388,6 +423,9 @@ def _check_registry(ops: dict[str, Op]) -> None:
             raise ValueError(f"Op {op.name!r}: only a unary op can be called as a function in formulas")
         if op.activation is not None and (op.arity != 1 or (op.parameter is not None and op.parameter.default is None)):
             raise ValueError(f"Op {op.name!r}: an activation must be a unary op whose parameter (if any) has a default")
+        definition, derivatives = op.written
+        if not definition or len(derivatives) != op.arity:
+            raise ValueError(f"Op {op.name!r} needs written=(definition, one derivative per operand) for the frames")
 
 
 _check_registry(OPS)
