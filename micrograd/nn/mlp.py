@@ -10,7 +10,7 @@ import collections.abc
 import math
 import random
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..checks import check_bool, check_choice, check_int, check_seed
 from ..engine import Parameter, Value, scope, unary_op, weighted_sum
@@ -254,6 +254,14 @@ class MLP(Module):
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def to_torch(self, dtype: Any = None) -> Any:
+        """A `torch.nn.Sequential` with these weights whose outputs are `model(x)`'s (float64 unless
+        `dtype` says otherwise): each layer is a `torch.nn.Linear` and its activation's module.
+        Needs PyTorch (`pip install "micrograd-lab[torch]"`); see `micrograd.nn.torch_export`."""
+        from .torch_export import mlp_to_torch
+
+        return mlp_to_torch(self, dtype)
 
     def __repr__(self) -> str:
         shape = " → ".join(

@@ -449,6 +449,37 @@ class Sequential(Module):
         with no_grad():  # as in fit: the last layer's per-sample part, after the tape
             return np.array([[p.data for p in program.after_tape([Value(v) for v in row])] for row in scores.tolist()])
 
+    # -- PyTorch --------------------------------------------------------------------------------
+
+    def to_torch(self, dtype: Any = None) -> Any:
+        """A `torch.nn.Sequential` with these weights whose outputs are `predict`'s (float64 unless
+        `dtype` says otherwise): a Dense is a `torch.nn.Linear` and its activation's module, a
+        Dropout a `torch.nn.Dropout`. Needs PyTorch (`pip install "micrograd-lab[torch]"`)."""
+        from .torch_export import sequential_to_torch
+
+        return sequential_to_torch(self, dtype)
+
+    @classmethod
+    def from_torch(cls, module: Any, seed: Seed = None) -> Sequential:
+        """The model of a `torch.nn.Sequential` of Linear, activation (each right after its Linear),
+        Dropout and Identity modules, with its weights. `seed` is as in `Sequential` (dropout masks).
+
+        Raises TypeError or ValueError naming the first module micrograd cannot represent."""
+        from .torch_export import DenseSpec, read_torch_sequential
+
+        input_dim, specs = read_torch_sequential(module)
+        layers: list[SequentialLayer] = [
+            Dense(spec.units, spec.activation) if isinstance(spec, DenseSpec) else Dropout(spec.rate) for spec in specs
+        ]
+        model = cls(layers, input_dim=input_dim, seed=seed)
+        weights: list[float] = []
+        for spec in specs:
+            if isinstance(spec, DenseSpec):
+                for row, bias in zip(spec.weights, spec.biases):
+                    weights += [*row, bias]  # a neuron's weights, then its bias: parameters() order
+        model.set_weights(weights)
+        return model
+
     # -- saving ---------------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
