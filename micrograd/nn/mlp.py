@@ -265,7 +265,8 @@ class MLP(Module):
 
     def to_keras(self) -> Any:
         """A `keras.Sequential` (float64, Keras 3 on PyTorch) with these weights whose outputs are
-        `model(x)`'s: each layer is a `keras.layers.Dense` (kernel: the neurons' weights transposed).
+        `model(x)`'s to about 1e-7 (Keras multiplies float64 matrices in float32): each layer is a
+        `keras.layers.Dense` (kernel: the neurons' weights transposed).
         Needs Keras (`pip install "micrograd-lab[keras]"`); see `micrograd.nn.keras_export`."""
         from .keras_export import mlp_to_keras
 
