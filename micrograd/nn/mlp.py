@@ -263,6 +263,15 @@ class MLP(Module):
 
         return mlp_to_torch(self, dtype)
 
+    def to_keras(self) -> Any:
+        """A `keras.Sequential` (float64, Keras 3 on PyTorch) with these weights whose outputs are
+        `model(x)`'s to about 1e-7 (Keras multiplies float64 matrices in float32): each layer is a
+        `keras.layers.Dense` (kernel: the neurons' weights transposed).
+        Needs Keras (`pip install "micrograd-lab[keras]"`); see `micrograd.nn.keras_export`."""
+        from .keras_export import mlp_to_keras
+
+        return mlp_to_keras(self)
+
     def __repr__(self) -> str:
         shape = " → ".join(
             [str(self.layers[0].nin)] + [f"{len(layer.neurons)} {layer.activation}" for layer in self.layers]

@@ -465,9 +465,15 @@ class Sequential(Module):
         Dropout and Identity modules, with its weights. `seed` is as in `Sequential` (dropout masks).
 
         Raises TypeError or ValueError naming the first module micrograd cannot represent."""
-        from .torch_export import DenseSpec, read_torch_sequential
+        from .torch_export import read_torch_sequential
 
-        input_dim, specs = read_torch_sequential(module)
+        return cls._from_specs(*read_torch_sequential(module), seed=seed)
+
+    @classmethod
+    def _from_specs(cls, input_dim: int, specs: list[Any], seed: Seed) -> Sequential:
+        """A model of layer specs read from another library, with their weights."""
+        from .torch_export import DenseSpec
+
         layers: list[SequentialLayer] = [
             Dense(spec.units, spec.activation) if isinstance(spec, DenseSpec) else Dropout(spec.rate) for spec in specs
         ]
@@ -479,6 +485,30 @@ class Sequential(Module):
                     weights += [*row, bias]  # a neuron's weights, then its bias: parameters() order
         model.set_weights(weights)
         return model
+
+    # -- Keras ----------------------------------------------------------------------------------
+
+    def to_keras(self) -> Any:
+        """A `keras.Sequential` (float64, Keras 3 on PyTorch) with these weights whose outputs are
+        `predict`'s: a Dense is a `keras.layers.Dense` (kernel: the neurons' weights transposed), a
+        Dropout a `keras.layers.Dropout`. A compiled model's loss and optimizer are carried over when
+        Keras has them; not multiclass_hinge, a loss of your own, SGD/Adam/Adagrad/RMSprop's
+        weight_decay, SGD's dampening or Adagrad's lr_decay (then a warning, and the Keras model is
+        not compiled), nor the metrics. Keras multiplies float64 matrices in float32, so outputs
+        agree with `predict`'s to about 1e-7.
+        Needs Keras (`pip install "micrograd-lab[keras]"`); see `micrograd.nn.keras_export`."""
+        from .keras_export import sequential_to_keras
+
+        return sequential_to_keras(self)
+
+    @classmethod
+    def from_keras(cls, model: Any, seed: Seed = None) -> Sequential:
+        """The model of a `keras.Sequential` of Dense, activation layers (each right after a Dense
+        without activation) and Dropout, with its weights (not its loss or optimizer). `seed` is as
+        in `Sequential`. Raises TypeError or ValueError naming the first layer micrograd cannot represent."""
+        from .keras_export import read_keras_sequential
+
+        return cls._from_specs(*read_keras_sequential(model), seed=seed)
 
     # -- saving ---------------------------------------------------------------------------------
 
