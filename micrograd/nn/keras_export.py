@@ -30,10 +30,9 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..engine.ops import OPS
-from .torch_export import DenseSpec, DropoutSpec
+from .layer_specs import ELU_ALPHA, LEAKY_SLOPE, DenseSpec, DropoutSpec, model_specs
 
 if TYPE_CHECKING:  # only for the annotations: mlp.py and sequential.py import this module
     from .mlp import MLP
@@ -43,16 +42,13 @@ __all__ = [
     "KERAS_ACTIVATIONS",
     "KERAS_LOSSES",
     "KERAS_OPTIMIZERS",
-    "mlp_to_keras",
     "read_keras_sequential",
     "require_keras",
-    "sequential_to_keras",
+    "to_keras",
 ]
 
 INSTALL_HINT = 'Keras is not installed: pip install "micrograd-lab[keras]"'
 
-_LEAKY_SLOPE = OPS["leaky_relu"].parameter.default  # type: ignore[union-attr]
-_ELU_ALPHA = OPS["elu"].parameter.default  # type: ignore[union-attr]
 
 #: Each activation a model accepts by name, and the name Keras's Dense takes for it (leaky_relu
 #: is a LeakyReLU layer after the Dense: Keras's "leaky_relu" activation has another slope).
@@ -117,23 +113,12 @@ def _dense_layers(keras: Any, rows: list[list[float]], biases: list[float], acti
     dense.build((None, len(rows[0])))
     dense.set_weights([np.array(rows, dtype=np.float64).T, np.array(biases, dtype=np.float64)])
     if activation == "leaky_relu":
-        return [dense, keras.layers.LeakyReLU(negative_slope=_LEAKY_SLOPE, dtype="float64")]
+        return [dense, keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, dtype="float64")]
     return [dense]
 
 
 def _model(keras: Any, input_dim: int, layers: list[Any]) -> Any:
     return keras.Sequential([keras.Input(shape=(input_dim,), dtype="float64"), *layers])
-
-
-def mlp_to_keras(model: MLP) -> Any:
-    """A `keras.Sequential` (float64) computing what `model(x)` does, with the same weights."""
-    keras = require_keras()
-    layers: list[Any] = []
-    for layer in model.layers:
-        rows = [[w.data for w in neuron.w] for neuron in layer.neurons]
-        biases = [neuron.b.data for neuron in layer.neurons]
-        layers += _dense_layers(keras, rows, biases, layer.activation)
-    return _model(keras, model.layers[0].nin, layers)
 
 
 def _keras_optimizer(keras: Any, optimizer: Any) -> tuple[Any, str]:
@@ -202,23 +187,21 @@ def _compile_like(keras: Any, target: Any, model: Sequential) -> None:
     target.compile(loss=loss, optimizer=optimizer)
 
 
-def sequential_to_keras(model: Sequential) -> Any:
-    """A `keras.Sequential` (float64) computing what `model.predict` does, with the same weights;
-    compiled with our loss and optimizer when Keras has them (see the module's docstring)."""
+def to_keras(model: MLP | Sequential) -> Any:
+    """A `keras.Sequential` (float64) computing what `model(x)` (an MLP) or `model.predict` (a
+    Sequential) computes, with the same weights; a compiled Sequential's loss and optimizer come
+    along when Keras has them (see the module's docstring)."""
     keras = require_keras()
-    model.require_built("to_keras")
+    input_dim, specs = model_specs(model, "to_keras")
     layers: list[Any] = []
-    for position, layer in enumerate(model.layers):
-        if layer.type_name == "Dense":
-            entry = layer.weights_to_file()
-            layers += _dense_layers(keras, entry["w"], entry["b"], layer.activation or "linear")
-        elif layer.type_name == "Dropout":
-            layers.append(keras.layers.Dropout(layer.rate, dtype="float64"))  # type: ignore[attr-defined]
+    for spec in specs:
+        if isinstance(spec, DenseSpec):
+            layers += _dense_layers(keras, spec.weights, spec.biases, spec.activation)
         else:
-            raise TypeError(f"to_keras: layer {position} ({layer!r}) has no Keras counterpart here")
-    assert model.input_dim is not None  # require_built
-    target = _model(keras, model.input_dim, layers)
-    _compile_like(keras, target, model)
+            layers.append(keras.layers.Dropout(spec.rate, dtype="float64"))
+    target = _model(keras, input_dim, layers)
+    if hasattr(model, "loss"):  # a Sequential
+        _compile_like(keras, target, cast("Sequential", model))
     return target
 
 
@@ -287,12 +270,12 @@ def _read_activation_layer(kl: Any, layer: Any, where: str) -> str:
             raise ValueError(f"{where}: activation {layer.activation!r:.60} is not one of micrograd's")
         return name
     if kind is kl.LeakyReLU:
-        if layer.negative_slope != _LEAKY_SLOPE:
-            raise ValueError(f"{where}: micrograd's leaky_relu has slope {_LEAKY_SLOPE}, got {layer.negative_slope}")
+        if layer.negative_slope != LEAKY_SLOPE:
+            raise ValueError(f"{where}: micrograd's leaky_relu has slope {LEAKY_SLOPE}, got {layer.negative_slope}")
         return "leaky_relu"
     if kind is kl.ELU:
-        if layer.alpha != _ELU_ALPHA:
-            raise ValueError(f"{where}: micrograd's elu has alpha {_ELU_ALPHA}, got {layer.alpha}")
+        if layer.alpha != ELU_ALPHA:
+            raise ValueError(f"{where}: micrograd's elu has alpha {ELU_ALPHA}, got {layer.alpha}")
         return "elu"
     if kind is kl.ReLU:
         if layer.max_value is not None or layer.negative_slope != 0 or layer.threshold != 0:

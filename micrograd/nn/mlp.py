@@ -259,18 +259,18 @@ class MLP(Module):
         """A `torch.nn.Sequential` with these weights whose outputs are `model(x)`'s (float64 unless
         `dtype` says otherwise): each layer is a `torch.nn.Linear` and its activation's module.
         Needs PyTorch (`pip install "micrograd-lab[torch]"`); see `micrograd.nn.torch_export`."""
-        from .torch_export import mlp_to_torch
+        from .torch_export import to_torch
 
-        return mlp_to_torch(self, dtype)
+        return to_torch(self, dtype)
 
     def to_keras(self) -> Any:
         """A `keras.Sequential` (float64, Keras 3 on PyTorch) with these weights whose outputs are
         `model(x)`'s to about 1e-7 (Keras multiplies float64 matrices in float32): each layer is a
         `keras.layers.Dense` (kernel: the neurons' weights transposed).
         Needs Keras (`pip install "micrograd-lab[keras]"`); see `micrograd.nn.keras_export`."""
-        from .keras_export import mlp_to_keras
+        from .keras_export import to_keras
 
-        return mlp_to_keras(self)
+        return to_keras(self)
 
     def __repr__(self) -> str:
         shape = " → ".join(

@@ -455,9 +455,9 @@ class Sequential(Module):
         """A `torch.nn.Sequential` with these weights whose outputs are `predict`'s (float64 unless
         `dtype` says otherwise): a Dense is a `torch.nn.Linear` and its activation's module, a
         Dropout a `torch.nn.Dropout`. Needs PyTorch (`pip install "micrograd-lab[torch]"`)."""
-        from .torch_export import sequential_to_torch
+        from .torch_export import to_torch
 
-        return sequential_to_torch(self, dtype)
+        return to_torch(self, dtype)
 
     @classmethod
     def from_torch(cls, module: Any, seed: Seed = None) -> Sequential:
@@ -472,7 +472,7 @@ class Sequential(Module):
     @classmethod
     def _from_specs(cls, input_dim: int, specs: list[Any], seed: Seed) -> Sequential:
         """A model of layer specs read from another library, with their weights."""
-        from .torch_export import DenseSpec
+        from .layer_specs import DenseSpec
 
         layers: list[SequentialLayer] = [
             Dense(spec.units, spec.activation) if isinstance(spec, DenseSpec) else Dropout(spec.rate) for spec in specs
@@ -497,9 +497,9 @@ class Sequential(Module):
         not compiled), nor the metrics. Keras multiplies float64 matrices in float32, so outputs
         agree with `predict`'s to about 1e-7.
         Needs Keras (`pip install "micrograd-lab[keras]"`); see `micrograd.nn.keras_export`."""
-        from .keras_export import sequential_to_keras
+        from .keras_export import to_keras
 
-        return sequential_to_keras(self)
+        return to_keras(self)
 
     @classmethod
     def from_keras(cls, model: Any, seed: Seed = None) -> Sequential:

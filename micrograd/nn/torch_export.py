@@ -13,9 +13,9 @@ function here raises ImportError saying how to install it. This module imports n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from ..engine.ops import OPS
+from .layer_specs import ELU_ALPHA, LEAKY_SLOPE, DenseSpec, DropoutSpec, model_specs
 
 if TYPE_CHECKING:  # only for the annotations: mlp.py and sequential.py import this module
     from .mlp import MLP
@@ -23,18 +23,13 @@ if TYPE_CHECKING:  # only for the annotations: mlp.py and sequential.py import t
 
 __all__ = [
     "TORCH_ACTIVATIONS",
-    "DenseSpec",
-    "DropoutSpec",
-    "mlp_to_torch",
     "read_torch_sequential",
     "require_torch",
-    "sequential_to_torch",
+    "to_torch",
 ]
 
 INSTALL_HINT = 'PyTorch is not installed: pip install "micrograd-lab[torch]"'
 
-_LEAKY_SLOPE = OPS["leaky_relu"].parameter.default  # type: ignore[union-attr]
-_ELU_ALPHA = OPS["elu"].parameter.default  # type: ignore[union-attr]
 
 #: Each activation a model accepts by name, as the name of its `torch.nn` module ("" for linear:
 #: no module). A test checks that every activation of `DENSE_ACTIVATIONS` is here. (softplus is
@@ -51,19 +46,6 @@ TORCH_ACTIVATIONS: dict[str, str] = {
 }
 
 
-class DenseSpec(NamedTuple):
-    """A `Linear` and its activation, read from a torch model: what a `Dense` is made from."""
-
-    units: int
-    activation: str
-    weights: list[list[float]]  # one row per neuron
-    biases: list[float]
-
-
-class DropoutSpec(NamedTuple):
-    rate: float
-
-
 def require_torch() -> Any:
     """The torch module, or ImportError saying how to install it."""
     try:
@@ -76,9 +58,9 @@ def require_torch() -> Any:
 def _activation_module(torch: Any, name: str) -> Any:
     nn = torch.nn
     if name == "leaky_relu":
-        return nn.LeakyReLU(_LEAKY_SLOPE)
+        return nn.LeakyReLU(LEAKY_SLOPE)
     if name == "elu":
-        return nn.ELU(alpha=_ELU_ALPHA)
+        return nn.ELU(alpha=ELU_ALPHA)
     if name == "gelu":
         return nn.GELU(approximate="none")
     if name == "softmax":
@@ -103,32 +85,18 @@ def _dense_modules(torch: Any, rows: list[list[float]], biases: list[float], act
     return modules
 
 
-def mlp_to_torch(model: MLP, dtype: Any = None) -> Any:
-    """A `torch.nn.Sequential` computing what `model(x)` does, with the same weights (float64 by default)."""
+def to_torch(model: MLP | Sequential, dtype: Any = None) -> Any:
+    """A `torch.nn.Sequential` computing what `model(x)` (an MLP) or `model.predict` (a Sequential,
+    dropout in `train()` mode) computes, with the same weights (float64 by default)."""
     torch = require_torch()
     dtype = torch.float64 if dtype is None else dtype
+    _, specs = model_specs(model, "to_torch")
     modules: list[Any] = []
-    for layer in model.layers:
-        rows = [[w.data for w in neuron.w] for neuron in layer.neurons]
-        biases = [neuron.b.data for neuron in layer.neurons]
-        modules += _dense_modules(torch, rows, biases, layer.activation, dtype)
-    return torch.nn.Sequential(*modules)
-
-
-def sequential_to_torch(model: Sequential, dtype: Any = None) -> Any:
-    """A `torch.nn.Sequential` computing what `model.predict` does (dropout in `train()` mode), with the same weights."""
-    torch = require_torch()
-    model.require_built("to_torch")
-    dtype = torch.float64 if dtype is None else dtype
-    modules: list[Any] = []
-    for position, layer in enumerate(model.layers):
-        if layer.type_name == "Dense":
-            entry = layer.weights_to_file()
-            modules += _dense_modules(torch, entry["w"], entry["b"], layer.activation or "linear", dtype)
-        elif layer.type_name == "Dropout":
-            modules.append(torch.nn.Dropout(layer.rate))  # type: ignore[attr-defined]
+    for spec in specs:
+        if isinstance(spec, DenseSpec):
+            modules += _dense_modules(torch, spec.weights, spec.biases, spec.activation, dtype)
         else:
-            raise TypeError(f"to_torch: layer {position} ({layer!r}) has no PyTorch counterpart here")
+            modules.append(torch.nn.Dropout(spec.rate))
     return torch.nn.Sequential(*modules)
 
 
@@ -143,12 +111,12 @@ def _read_activation(torch: Any, module: Any, where: str) -> str:
     if kind is nn.Sigmoid:
         return "sigmoid"
     if kind is nn.LeakyReLU:
-        if module.negative_slope != _LEAKY_SLOPE:
-            raise ValueError(f"{where}: micrograd's leaky_relu has slope {_LEAKY_SLOPE}, got {module.negative_slope}")
+        if module.negative_slope != LEAKY_SLOPE:
+            raise ValueError(f"{where}: micrograd's leaky_relu has slope {LEAKY_SLOPE}, got {module.negative_slope}")
         return "leaky_relu"
     if kind is nn.ELU:
-        if module.alpha != _ELU_ALPHA:
-            raise ValueError(f"{where}: micrograd's elu has alpha {_ELU_ALPHA}, got {module.alpha}")
+        if module.alpha != ELU_ALPHA:
+            raise ValueError(f"{where}: micrograd's elu has alpha {ELU_ALPHA}, got {module.alpha}")
         return "elu"
     if kind is nn.GELU:
         if module.approximate != "none":
