@@ -13,6 +13,7 @@ from micrograd.datasets import make_moons
 from micrograd.nn import MLP, Dense, Sequential
 from micrograd.optim import Adam
 from viz import export_html, nudge, plot_decision_boundary, save, steps, trace_table
+from viz.op_formulas import number
 
 OUT = Path(__file__).resolve().parent.parent / "out"
 
@@ -29,9 +30,9 @@ def worked_example() -> Value:
     J = d**2 / 2
     J.label = "J"
     J.backward()
-    print("Worked example  J = (a - y)^2 / 2,  c = w*x,  a = c + b,  d = a - y")
-    print(f"  J = {J.data:g}   dJ/dd = {d.grad:g}   dJ/da = {a.grad:g}   dJ/dc = {c.grad:g}")
-    print(f"  dJ/dw = {w.grad:g}   dJ/dx = {x.grad:g}   dJ/db = {b.grad:g}   dJ/dy = {y.grad:g}")
+    print("Worked example  J = (a − y)²/2,  c = w × x,  a = c + b,  d = a − y   (ū = ∂J/∂u)")
+    print(f"  J = {number(J.data)}   d̄ = {number(d.grad)}   ā = {number(a.grad)}   c̄ = {number(c.grad)}")
+    print(f"  w̄ = {number(w.grad)}   x̄ = {number(x.grad)}   b̄ = {number(b.grad)}   ȳ = {number(y.grad)}")
     report = gradcheck(lambda w, x, b, y: ((w * x + b - y) ** 2) / 2, [w, x, b, y])
     print(f"  finite differences agree: {report.ok}")
     return J
@@ -39,7 +40,7 @@ def worked_example() -> Value:
 
 def step_through(J: Value) -> None:
     """The backward pass of the worked example one node at a time, checked by nudging the inputs."""
-    print("\nThe backward pass, step by step (reverse topological order)")
+    print("\nThe forward pass, then the backward pass (reverse topological order), step by step")
     for frame in steps(J):
         print(f"  {frame.equation}")
     print("\nNudge each input by 0.001: the change in J is about the gradient times 0.001")

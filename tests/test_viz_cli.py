@@ -29,7 +29,7 @@ def test_worked_example_prints_gradients_and_writes_the_svg(tmp_path: Path) -> N
     done = run([*WORKED, "-o", "J.svg"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\nwrote J.svg\n"
+        "J = 2.0000   ∂J/∂w = -4.0000   ∂J/∂x = 4.0000   ∂J/∂b = 2.0000   ∂J/∂y = -2.0000\nwrote J.svg\n"
     )
     assert done.stderr == ""
     texts = [e.text for e in ET.parse(tmp_path / "J.svg").getroot().iter(SVG_TEXT)]
@@ -56,7 +56,7 @@ def test_drawing_options_reach_the_drawing(tmp_path: Path) -> None:
     ]
     done = run(args, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("J = 2.00   dJ/dw = -4.00   dJ/dx = 4.00")
+    assert done.stdout.startswith("J = 2.00   ∂J/∂w = -4.00   ∂J/∂x = 4.00")
     dot = (tmp_path / "J.dot").read_text(encoding="utf-8")
     assert "rankdir=TB" in dot and 'label="∂c/∂w = −2"' in dot and "gradient" in dot
     assert 'label="x | −2 | grad 4" color="#e66101"' in dot
@@ -64,15 +64,15 @@ def test_drawing_options_reach_the_drawing(tmp_path: Path) -> None:
 
 def test_without_output_only_the_numbers(tmp_path: Path) -> None:
     done = run(["J = tanh(w*x + b)", "w=0.5", "x=2", "b=-1"], tmp_path)
-    assert (done.returncode, done.stdout) == (0, "J = 0.0000   dJ/dw = 2.0000   dJ/dx = 0.5000   dJ/db = 1.0000\n")
+    assert (done.returncode, done.stdout) == (0, "J = 0.0000   ∂J/∂w = 2.0000   ∂J/∂x = 0.5000   ∂J/∂b = 1.0000\n")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_undefined_gradient_is_printed_with_a_note(tmp_path: Path) -> None:
     done = run(["J = x**n", "x=-2", "n=2"], tmp_path)
     assert done.returncode == 0
-    assert done.stdout == "J = 4.0000   dJ/dx = -4.0000   dJ/dn = nan\n"
-    assert "dJ/dn is nan: the derivative is undefined at this point" in done.stderr
+    assert done.stdout == "J = 4.0000   ∂J/∂x = -4.0000   ∂J/∂n = nan\n"
+    assert "∂J/∂n is nan: the derivative is undefined at this point" in done.stderr
 
 
 HOSTILE = [
@@ -147,7 +147,7 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert (tmp_path / "J.png").read_bytes().startswith(b"\x89PNG")
     assert main(["J = x.y", "x=1"]) == 2
     captured = capsys.readouterr()
-    assert captured.out.startswith("J = 2.0000   dJ/dw = -4.0000")
+    assert captured.out.startswith("J = 2.0000   ∂J/∂w = -4.0000")
     assert captured.err.startswith("micrograd-viz: error: column 5: attribute access")
 
 
@@ -201,7 +201,7 @@ def test_steps_writes_the_page(tmp_path: Path) -> None:
     done = run([*WORKED, "--steps", "backprop.html"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000\nwrote backprop.html\n"
+        "J = 2.0000   ∂J/∂w = -4.0000   ∂J/∂x = 4.0000   ∂J/∂b = 2.0000   ∂J/∂y = -2.0000\nwrote backprop.html\n"
     )
     assert done.stderr == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backprop.html"]

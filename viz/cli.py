@@ -1,7 +1,7 @@
 """`micrograd-viz` (also `python -m viz`): evaluate a formula, print its gradients, draw it.
 
     $ micrograd-viz "c = w*x; a = c + b; d = a - y; J = d**2/2" w=2 x=-2 b=8 y=2 -o J.svg
-    J = 2.0000   dJ/dw = -4.0000   dJ/dx = 4.0000   dJ/db = 2.0000   dJ/dy = -2.0000
+    J = 2.0000   ∂J/∂w = -4.0000   ∂J/∂x = 4.0000   ∂J/∂b = 2.0000   ∂J/∂y = -2.0000
     wrote J.svg
 
 With `--steps backprop.html` it also writes a training step as a page to step through (see
@@ -201,7 +201,7 @@ def _gradient_notes(result: Evaluation) -> list[str]:
     PyTorch) or infinite (sqrt at 0): printed as is, with a note so it is never silent."""
     out = result.name
     return [
-        f"d{out}/d{name} is {value.grad}: the derivative is {'undefined' if math.isnan(value.grad) else 'infinite'} at this point"
+        f"∂{out}/∂{name} is {value.grad}: the derivative is {'undefined' if math.isnan(value.grad) else 'infinite'} at this point"
         for name, value in result.inputs.items()
         if not math.isfinite(value.grad)
     ]
@@ -210,7 +210,7 @@ def _gradient_notes(result: Evaluation) -> list[str]:
 def _summary(result: Evaluation, precision: int) -> str:
     out = result.name
     parts = [f"{out} = {format_number(result.output.data, precision)}"]
-    parts += [f"d{out}/d{name} = {format_number(value.grad, precision)}" for name, value in result.inputs.items()]
+    parts += [f"∂{out}/∂{name} = {format_number(value.grad, precision)}" for name, value in result.inputs.items()]
     return "   ".join(parts)
 
 
