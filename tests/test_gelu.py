@@ -153,7 +153,7 @@ def test_the_formula_language_and_the_command_line_know_gelu(tmp_path: Path) -> 
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "J = 0.8413   dJ/dx = 1.0833\nwrote J.dot\n"
+    assert done.stdout == "J = 0.8413   ∂J/∂x = 1.0833\nwrote J.dot\n"
     assert "label=GELU" in (tmp_path / "J.dot").read_text(encoding="utf-8")
 
     refused = subprocess.run(

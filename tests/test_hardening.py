@@ -347,7 +347,7 @@ def test_evaluate_refuses_a_nan_input_as_such() -> None:
 
 def test_cli_names_are_read_as_python_reads_them(tmp_path: Path) -> None:
     done = cli(tmp_path, "J = ﬁ*2", "ﬁ=3")
-    assert done.returncode == 0 and done.stdout.startswith("J = 6.0000   dJ/dfi = 2.0000")
+    assert done.returncode == 0 and done.stdout.startswith("J = 6.0000   ∂J/∂fi = 2.0000")
 
 
 def test_cli_a_name_given_and_assigned_is_reported_as_such(tmp_path: Path) -> None:
