@@ -19,7 +19,7 @@ def worked_example(backward: bool = True) -> dict[str, Value]:
     """The issue's worked example: c = w*x, a = c + b, d = a - y, J = d**2/2 at w=2 x=-2 b=8 y=2.
 
     By hand: c = -4, a = 4, d = 2, J = 2; dJ/dd = d = 2, so dJ/da = dJ/dc = dJ/db = 2,
-    ∂J/∂y = -2, dJ/dw = 2·x = -4, dJ/dx = 2·w = 4; the unnamed d**2 has gradient 1/2.
+    dJ/dy = -2, dJ/dw = 2·x = -4, dJ/dx = 2·w = 4; the unnamed d**2 has gradient 1/2.
     """
     w, x, b, y = Value(2.0, "w"), Value(-2.0, "x"), Value(8.0, "b"), Value(2.0, "y")
     c = w * x
