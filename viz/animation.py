@@ -24,10 +24,24 @@ from micrograd.files import write_atomic
 from micrograd.training.callbacks import Callback, Logs
 
 from .boundary import BoundaryGrid, boundary_grid, check_boundary_data, draw_boundary
-from .figures import figure, projector_style
+from .figures import PROJECTOR_STYLE, figure, projector_style
 
 #: The most frames one animation may have (each is a picture kept in memory and in the page).
 MAX_FRAMES = 100
+
+#: The player's buttons as text: matplotlib's page draws them with Font Awesome icons fetched from a
+#: CDN, which would leave the buttons blank offline; the page here needs nothing from the network.
+BUTTON_SYMBOLS = {
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "|◀◀",
+    "fa fa-step-backward": "|◀",
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "||",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "▶|",
+    "fa fa-fast-forward": "▶▶|",
+    "fa fa-plus": "+",
+}
 
 
 class BoundaryRecorder(Callback):
@@ -63,13 +77,14 @@ class TrainingAnimation:
     """An animation of training: shows itself in Jupyter (`_repr_html_`, a self-contained player),
     `to_jshtml()` gives that page, `save("training.gif")` writes a GIF (atomically).
 
-    `frames` is the number of frames, `epochs[k]` the epoch frame k shows, `history` what `fit`
-    returned.
+    `frames` is the number of frames, `epochs[k]` the epoch frame k shows, `outputs[k]` the model's
+    outputs on the grid then (one row per grid point), `history` what `fit` returned.
     """
 
-    def __init__(self, animation: Any, epochs: list[int], history: Any, fps: int, dpi: int) -> None:
+    def __init__(self, animation: Any, recorder: BoundaryRecorder, history: Any, fps: int, dpi: int) -> None:
         self.animation = animation
-        self.epochs = epochs
+        self.epochs = recorder.epochs
+        self.outputs = recorder.outputs
         self.history = history
         self.fps = fps
         self.dpi = dpi
@@ -80,9 +95,11 @@ class TrainingAnimation:
 
     def to_jshtml(self) -> str:
         """The animation as one HTML page (player controls and JavaScript, the frames embedded as
-        PNG data), the same text for the same frames: matplotlib's random element id is replaced
-        by one made from the page's content."""
+        PNG data) that loads nothing from elsewhere, the same text for the same frames:
+        matplotlib's random element id is replaced by one made from the page's content."""
         html = self.animation.to_jshtml(fps=self.fps, embed_frames=True, default_mode="loop")
+        html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*">', "", html)
+        html = re.sub(r'<i class="(fa [^"]*)"></i>', lambda icon: BUTTON_SYMBOLS.get(icon[1], "•"), html)
         ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
         for random_id in ids:
             stable = hashlib.sha256(html.replace(random_id, "").encode()).hexdigest()[:32]
@@ -116,7 +133,7 @@ def animate_training(
     *,
     resolution: int = 40,
     fps: int = 4,
-    dpi: int = 60,
+    dpi: int = 75,
     **fit_options: Any,
 ) -> TrainingAnimation:
     """Train a compiled model on 2-D data and animate its decision boundary and loss curve.
@@ -144,7 +161,7 @@ def animate_training(
     fit_options.setdefault("verbose", 0)
     history = model.fit(X, y, epochs=epochs, callbacks=callbacks, **fit_options)
     animation = _animation(grid, recorder, X, labels, epochs, dpi)
-    return TrainingAnimation(animation, recorder.epochs, history, fps, dpi)
+    return TrainingAnimation(animation, recorder, history, fps, dpi)
 
 
 def _animation(
@@ -154,10 +171,10 @@ def _animation(
 
     losses = np.array(recorder.losses, dtype=np.float64)
     with projector_style():
-        fig = figure(11.0, 4.8)
+        fig = figure(8.5, 3.8)
+        boundary_ax, loss_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1.0]})
     fig.set_dpi(dpi)  # the frames of the page and of the GIF are drawn at the figure's dpi
-    boundary_ax, loss_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1.0]})
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)  # once: the frames keep one layout
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.18, top=0.89, wspace=0.3)  # once: the frames keep one layout
 
     def draw(k: int) -> None:
         epoch = recorder.epochs[k]
@@ -178,8 +195,10 @@ def _animation(
             loss_ax.set_ylabel("training loss")
             loss_ax.set_title("loss" if epoch == 0 else f"loss {losses[epoch - 1]:.3f}")
             loss_ax.grid(alpha=0.3)
+            for ax in (boundary_ax, loss_ax):  # ticks are made when drawn, after this block: size them now
+                ax.tick_params(labelsize=PROJECTOR_STYLE["xtick.labelsize"])
 
     return FuncAnimation(fig, draw, frames=len(recorder.epochs), repeat=False, cache_frame_data=False)
 
 
-__all__ = ["MAX_FRAMES", "BoundaryRecorder", "TrainingAnimation", "animate_training"]
+__all__ = ["BUTTON_SYMBOLS", "MAX_FRAMES", "BoundaryRecorder", "TrainingAnimation", "animate_training"]

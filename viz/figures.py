@@ -17,7 +17,7 @@ from typing import Any
 from micrograd.files import write_atomic
 
 #: Sizes that read on a projector from the back of a room (matplotlib's rcParams names).
-PROJECTOR_STYLE = {
+PROJECTOR_STYLE: dict[Any, Any] = {
     "font.size": 14,
     "axes.titlesize": 16,
     "axes.labelsize": 15,

@@ -17,7 +17,7 @@ from micrograd.checks import check_choice
 from micrograd.training.descent import Descent
 from micrograd.training.landscape import Landscape, Trace, function_landscape, model_landscape
 
-from .figures import figure, projector_style, save_png
+from .figures import PROJECTOR_STYLE, figure, projector_style, save_png
 
 KINDS = ("curve", "contour", "surface")
 
@@ -130,6 +130,7 @@ def plot_landscape(
                 _draw_contour(fig, ax, landscape, traces)
         ax.set_title(title if title is not None else _title(landscape))
         _legend(ax, bool(traces), any(t.diverged for t in traces))
+        ax.tick_params(labelsize=PROJECTOR_STYLE["xtick.labelsize"])  # ticks are made when drawn, after this block
         if kind != "surface":
             fig.tight_layout()
     save_png(fig, file)
@@ -204,7 +205,9 @@ def _draw_contour(fig: Any, ax: Any, landscape: Landscape, traces: list[Trace]) 
         ax.plot(xs, ys, "o", color=colour, markersize=3.5)
         _ends(ax, [xs, ys], colour, trace.diverged)
     if landscape.origin is not None:
-        ax.plot([0.0], [0.0], "P", color="white", markeredgecolor="black", markersize=15, label="θ* (the trained weights)")
+        ax.plot(
+            [0.0], [0.0], "P", color="white", markeredgecolor="black", markersize=15, label="θ* (the trained weights)"
+        )
     ax.set_xlim(landscape.axes[0][0], landscape.axes[0][-1])
     ax.set_ylim(landscape.axes[1][0], landscape.axes[1][-1])
     ax.set_xlabel(_axis_label(landscape, 0))
@@ -221,7 +224,15 @@ def _draw_surface(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
         ax.plot(xs, ys, zs, "-o", color=colour, linewidth=2.5, markersize=3, label=_trace_label(trace, i))
         _ends(ax, [xs, ys, zs], colour, trace.diverged)
     if landscape.origin is not None:
-        ax.plot([0.0], [0.0], [_centre_value(landscape)], "P", color="black", markersize=13, label="θ* (the trained weights)")
+        ax.plot(
+            [0.0],
+            [0.0],
+            [_centre_value(landscape)],
+            "P",
+            color="black",
+            markersize=13,
+            label="θ* (the trained weights)",
+        )
     ax.set_xlabel(_axis_label(landscape, 0), labelpad=10)
     ax.set_ylabel(_axis_label(landscape, 1), labelpad=10)
     ax.set_zlabel(_value_label(landscape), labelpad=8)
@@ -233,8 +244,11 @@ def _legend(ax: Any, with_paths: bool, with_divergence: bool) -> None:
 
     handles, labels = ax.get_legend_handles_labels()
     if with_paths:
-        marker = {"color": "lightgray", "markeredgecolor": "black", "linestyle": "none"}
-        handles += [Line2D([], [], marker="o", markersize=11, **marker), Line2D([], [], marker="*", markersize=16, **marker)]
+        marker: dict[str, Any] = {"color": "lightgray", "markeredgecolor": "black", "linestyle": "none"}
+        handles += [
+            Line2D([], [], marker="o", markersize=11, **marker),
+            Line2D([], [], marker="*", markersize=16, **marker),
+        ]
         labels += ["start", "end"]
         if with_divergence:
             handles.append(Line2D([], [], marker="X", markersize=13, **marker))

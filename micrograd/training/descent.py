@@ -87,7 +87,9 @@ def call_function(f: Callable[..., Any], args: Sequence[Value], where: str) -> V
     return out
 
 
-def make_optimizer(optimizer: str | Optimizer, params: list[Parameter], lr: float, options: dict[str, Any]) -> Optimizer:
+def make_optimizer(
+    optimizer: str | Optimizer, params: list[Parameter], lr: float, options: dict[str, Any]
+) -> Optimizer:
     """The optimizer named (with `lr` and `options`), or the one given, bound to `params`."""
     if isinstance(optimizer, Optimizer):
         if options:

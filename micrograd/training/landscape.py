@@ -87,7 +87,9 @@ class Landscape:
             points = points.reshape(-1, 1) if self.directions is None else points.reshape(1, -1)
         if self.directions is None or self.origin is None:
             if points.ndim != 2 or points.shape[1] != self.dims:
-                raise ValueError(f"a path on this landscape needs {self.dims} coordinates per point, got {points.shape}")
+                raise ValueError(
+                    f"a path on this landscape needs {self.dims} coordinates per point, got {points.shape}"
+                )
             return points
         if points.ndim != 2 or points.shape[1] != self.origin.size:
             raise ValueError(
@@ -318,7 +320,9 @@ def loss_function(model: Any, X: Any, y: Any, loss: Any = None) -> Callable[[], 
     rows = np.asarray(X, dtype=np.float64)
     targets = np.asarray(y, dtype=np.float64)
     if rows.ndim != 2 or targets.shape[0] != rows.shape[0]:
-        raise ValueError(f"model_landscape: X must have shape (samples, features) and y one row per sample, got {rows.shape} and {targets.shape}")
+        raise ValueError(
+            f"model_landscape: X must have shape (samples, features) and y one row per sample, got {rows.shape} and {targets.shape}"
+        )
     data = list(zip(rows.tolist(), targets.tolist()))
 
     def mean_loss() -> float:
@@ -362,11 +366,15 @@ def model_landscape(
             chosen, explained = trajectory_directions(path, origin, dims)
             names = [f"PC{k + 1} ({share:.0%} of the path)" for k, share in enumerate(explained)]
         else:
-            raise ValueError(f"model_landscape: directions must be 'random', 'pca' or a list of arrays, got {directions!r:.40}")
+            raise ValueError(
+                f"model_landscape: directions must be 'random', 'pca' or a list of arrays, got {directions!r:.40}"
+            )
     else:
         chosen = [np.asarray(d, dtype=np.float64) for d in directions]
         if len(chosen) != dims or any(d.shape != origin.shape for d in chosen):
-            raise ValueError(f"model_landscape: directions must be {dims} arrays of {origin.size} numbers (one per weight)")
+            raise ValueError(
+                f"model_landscape: directions must be {dims} arrays of {origin.size} numbers (one per weight)"
+            )
     if span is None:
         span = 1.0
         if path is not None:
