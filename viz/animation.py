@@ -10,6 +10,7 @@ player (`to_jshtml`, the frames embedded as PNGs) and saves as a GIF.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import re
@@ -25,6 +26,9 @@ from micrograd.training.callbacks import Callback, Logs
 
 from .boundary import BoundaryGrid, boundary_grid, check_boundary_data, draw_boundary
 from .figures import PROJECTOR_STYLE, figure, projector_style
+
+#: Counts the pages made, for their element ids (itertools.count's next() is atomic).
+_PAGES = itertools.count()
 
 #: The most frames one animation may have (each is a picture kept in memory and in the page).
 MAX_FRAMES = 100
@@ -95,15 +99,20 @@ class TrainingAnimation:
 
     def to_jshtml(self) -> str:
         """The animation as one HTML page (player controls and JavaScript, the frames embedded as
-        PNG data) that loads nothing from elsewhere, the same text for the same frames:
-        matplotlib's random element id is replaced by one made from the page's content."""
+        PNG data) that loads nothing from elsewhere.
+
+        matplotlib names the page's elements with a random id; here the id is made from the
+        animation's numbers and a count of the pages made so far in this process, so a notebook
+        run afresh stores the same text, and two players on one page never share an id.
+        """
         html = self.animation.to_jshtml(fps=self.fps, embed_frames=True, default_mode="loop")
         html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*">', "", html)
         html = re.sub(r'<i class="(fa [^"]*)"></i>', lambda icon: BUTTON_SYMBOLS.get(icon[1], "•"), html)
-        ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
-        for random_id in ids:
-            stable = hashlib.sha256(html.replace(random_id, "").encode()).hexdigest()[:32]
-            html = html.replace(random_id, stable)
+        digest = hashlib.sha256(f"{self.epochs}|{self.fps}|{self.dpi}|{next(_PAGES)}".encode())
+        for output in self.outputs:
+            digest.update(output.tobytes())
+        for random_id in set(re.findall(r"_anim_img([0-9a-f]{32})", html)):
+            html = html.replace(random_id, digest.hexdigest()[:32])
         return html
 
     def _repr_html_(self) -> str:

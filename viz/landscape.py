@@ -22,7 +22,14 @@ from .figures import PROJECTOR_STYLE, figure, projector_style, save_png
 KINDS = ("curve", "contour", "surface")
 
 #: The colours of the paths, in order: strong hues that stand out on the contour map's greens and blues.
-PATH_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#e377c2", "#8c564b", "#17becf")
+PATH_COLOURS = ("#d62728", "#ff7f0e", "#e377c2", "#1f77b4", "#8c564b", "#17becf")
+
+
+def _outlined() -> list[Any]:
+    """A white outline under a path's line, so any colour reads on any part of the map."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=5, foreground="white"), patheffects.Normal()]
 
 
 def _paths(path: Any) -> list[tuple[str, Any]]:
@@ -179,7 +186,7 @@ def _draw_curve(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
     for i, trace in enumerate(traces):
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
         xs, zs = trace.coords[:, 0], trace.values
-        ax.plot(xs, zs, "-o", color=colour, linewidth=1.5, markersize=6, alpha=0.85, label=_trace_label(trace, i))
+        ax.plot(xs, zs, "-o", color=colour, linewidth=1.5, markersize=6, label=_trace_label(trace, i), path_effects=_outlined())
         _ends(ax, [xs, zs], colour, trace.diverged)
     if landscape.origin is not None:
         ax.plot([0.0], [_centre_value(landscape)], "P", color="black", markersize=13, label="θ* (the trained weights)")
@@ -201,7 +208,7 @@ def _draw_contour(fig: Any, ax: Any, landscape: Landscape, traces: list[Trace]) 
     for i, trace in enumerate(traces):
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
         xs, ys = trace.coords[:, 0], trace.coords[:, 1]
-        ax.plot(xs, ys, "-", color=colour, linewidth=2.5, label=_trace_label(trace, i))
+        ax.plot(xs, ys, "-", color=colour, linewidth=2.5, label=_trace_label(trace, i), path_effects=_outlined())
         ax.plot(xs, ys, "o", color=colour, markersize=3.5)
         _ends(ax, [xs, ys], colour, trace.diverged)
     if landscape.origin is not None:
