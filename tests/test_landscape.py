@@ -315,7 +315,7 @@ def test_plot_landscape_draws_curves_contours_and_surfaces(tmp_path, trained) ->
     assert labels[2].startswith("η = 1.5: ") and labels[2].endswith("steps, NaN after")
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts[-3:] == ["start", "end", "last finite point (then NaN)"]
-    assert Image.open(tmp_path / "curve.png").size == (800, 600)
+    assert Image.open(tmp_path / "curve.png").size == (750, 550)
 
     paths = [descend(two_minima, (-0.3, 1.5), steps=30), descend(two_minima, (0.3, 1.5), "momentum", lr=0.02, steps=30)]
     fig = plot_landscape(two_minima, path=paths, resolution=20)  # the span: around the paths
@@ -335,3 +335,10 @@ def test_plot_landscape_draws_curves_contours_and_surfaces(tmp_path, trained) ->
     with pytest.raises(ValueError, match="give span="):
         plot_landscape(bowl)
     assert isinstance(runs["η = 1.5"], Descent)
+
+
+def test_a_recorded_path_counts_epochs_or_updates(trained) -> None:
+    model, X, y, recorder = trained
+    land = model_landscape(model, X, y, dims=1, resolution=3)
+    assert land.trace(recorder).unit == "epochs"
+    assert land.trace(recorder.weights).unit == "steps"

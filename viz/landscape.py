@@ -125,18 +125,18 @@ def plot_landscape(
 
     with projector_style():
         if kind == "surface":
-            fig = figure(8.0, 6.5)
-            ax = fig.add_subplot(projection="3d")
+            fig = figure(7.5, 6.0)
+            ax = fig.add_subplot(projection="3d", computed_zorder=False)  # paths stay in front of the surface
             _draw_surface(ax, landscape, traces)
         else:
-            fig = figure(8.0, 6.0)
+            fig = figure(7.5, 5.5)
             ax = fig.subplots()
             if kind == "curve":
                 _draw_curve(ax, landscape, traces)
             else:
                 _draw_contour(fig, ax, landscape, traces)
         ax.set_title(title if title is not None else _title(landscape))
-        _legend(ax, bool(traces), any(t.diverged for t in traces))
+        _legend(ax, bool(traces), any(t.diverged for t in traces), "upper left" if kind == "surface" else "best")
         ax.tick_params(labelsize=PROJECTOR_STYLE["xtick.labelsize"])  # ticks are made when drawn, after this block
         if kind != "surface":
             fig.tight_layout()
@@ -175,8 +175,8 @@ def _axis_label(landscape: Landscape, k: int) -> str:
 
 def _trace_label(trace: Trace, index: int) -> str:
     label = trace.label or f"path {index + 1}"
-    steps = len(trace.coords) - 1
-    return f"{label}: {steps} steps, NaN after" if trace.diverged else f"{label} ({steps} steps)"
+    steps = f"{len(trace.coords) - 1} {trace.unit}"
+    return f"{label}: {steps}, NaN after" if trace.diverged else f"{label} ({steps})"
 
 
 def _draw_curve(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
@@ -186,7 +186,16 @@ def _draw_curve(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
     for i, trace in enumerate(traces):
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
         xs, zs = trace.coords[:, 0], trace.values
-        ax.plot(xs, zs, "-o", color=colour, linewidth=1.5, markersize=6, label=_trace_label(trace, i), path_effects=_outlined())
+        ax.plot(
+            xs,
+            zs,
+            "-o",
+            color=colour,
+            linewidth=1.5,
+            markersize=6,
+            label=_trace_label(trace, i),
+            path_effects=_outlined(),
+        )
         _ends(ax, [xs, zs], colour, trace.diverged)
     if landscape.origin is not None:
         ax.plot([0.0], [_centre_value(landscape)], "P", color="black", markersize=13, label="θ* (the trained weights)")
@@ -224,11 +233,13 @@ def _draw_contour(fig: Any, ax: Any, landscape: Landscape, traces: list[Trace]) 
 def _draw_surface(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
     gx, gy = np.meshgrid(landscape.axes[0], landscape.axes[1])
     values = np.where(np.isfinite(landscape.values), landscape.values, np.nan)
-    ax.plot_surface(gx, gy, values, cmap="viridis", alpha=0.75, linewidth=0, antialiased=True)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.plot_surface(gx, gy, values, cmap="viridis", alpha=0.75, linewidth=0, antialiased=True, zorder=1)
     for i, trace in enumerate(traces):
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
         xs, ys, zs = trace.coords[:, 0], trace.coords[:, 1], trace.values
-        ax.plot(xs, ys, zs, "-o", color=colour, linewidth=2.5, markersize=3, label=_trace_label(trace, i))
+        ax.plot(xs, ys, zs, "-o", color=colour, linewidth=2.5, markersize=3, label=_trace_label(trace, i), zorder=3)
         _ends(ax, [xs, ys, zs], colour, trace.diverged)
     if landscape.origin is not None:
         ax.plot(
@@ -240,12 +251,14 @@ def _draw_surface(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
             markersize=13,
             label="θ* (the trained weights)",
         )
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(5))  # fewer ticks: the default ones run into each other
     ax.set_xlabel(_axis_label(landscape, 0), labelpad=10)
     ax.set_ylabel(_axis_label(landscape, 1), labelpad=10)
     ax.set_zlabel(_value_label(landscape), labelpad=8)
 
 
-def _legend(ax: Any, with_paths: bool, with_divergence: bool) -> None:
+def _legend(ax: Any, with_paths: bool, with_divergence: bool, loc: str) -> None:
     """The paths' and the centre's entries, then what the start and end markers mean."""
     from matplotlib.lines import Line2D
 
@@ -261,7 +274,7 @@ def _legend(ax: Any, with_paths: bool, with_divergence: bool) -> None:
             handles.append(Line2D([], [], marker="X", markersize=13, **marker))
             labels.append("last finite point (then NaN)")
     if handles:
-        ax.legend(handles, labels, loc="best", framealpha=0.9)
+        ax.legend(handles, labels, loc=loc, framealpha=0.9)
 
 
 def _ends(ax: Any, coords: Sequence[np.ndarray], colour: str, diverged: bool) -> None:

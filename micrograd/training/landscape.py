@@ -51,6 +51,7 @@ class Trace:
     values: np.ndarray
     label: str = ""
     diverged: bool = False
+    unit: str = "steps"  # what one move along the path is: "steps", "epochs" or "updates"
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Landscape:
         evaluated at each), or an array of points (one per row).
         """
         diverged = False
+        unit = "steps"
         values: np.ndarray | None = None
         if isinstance(path, Descent):
             points, values, diverged = path.points, path.values, path.diverged
@@ -115,6 +117,7 @@ class Landscape:
             if self.origin is None:
                 raise ValueError("a WeightRecorder holds a model's weights: draw it on a model's landscape")
             points = path_weights(path, self.origin.size, "Landscape.trace")
+            unit = "epochs" if path.every == "epoch" else "updates"
         else:
             points = np.asarray(path, dtype=np.float64)
         coords = self.coordinates(points)
@@ -125,7 +128,7 @@ class Landscape:
                 raise ValueError("this landscape cannot evaluate J at other points")
             rows = points.reshape(len(coords), -1)
             values = np.array([self.evaluate(row) for row in rows], dtype=np.float64)
-        return Trace(coords=coords, values=np.asarray(values, dtype=np.float64), label=label, diverged=diverged)
+        return Trace(coords, np.asarray(values, dtype=np.float64), label, diverged, unit)
 
 
 # -- the grid --------------------------------------------------------------------------------------
