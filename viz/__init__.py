@@ -7,10 +7,15 @@ forward and adjoint evaluation traces) and `export_html(J, path)` (the frames as
 self-contained web page).
 
 See a model as the slides draw it: `draw_network(model, x, target)` (neurons as circles in
-columns, every weight an edge, each neuron's net input, output and gradient)."""
+columns, every weight an edge, each neuron's net input, output and gradient).
 
+Watch training: `plot_landscape(...)` (a loss landscape, with the paths optimizers took) and
+`animate_training(model, X, y)` (the decision boundary and loss curve as training runs)."""
+
+from .animation import animate_training
 from .draw import draw
 from .html import export_html
+from .landscape import plot_landscape
 from .lecture import draw_dot
 from .network import draw_network
 from .nudge import nudge
@@ -21,6 +26,7 @@ from .trace_table import trace_table
 
 __all__ = [
     "GraphvizNotFoundError",
+    "animate_training",
     "draw",
     "draw_dot",
     "draw_network",
@@ -28,6 +34,7 @@ __all__ = [
     "nudge",
     "plot_decision_boundary",
     "plot_history",
+    "plot_landscape",
     "save",
     "steps",
     "trace_table",

@@ -154,4 +154,45 @@ class LearningRateScheduler(Callback):
         self.schedule.step()
 
 
-__all__ = ["Callback", "EarlyStopping", "History", "LearningRateScheduler"]
+class WeightRecorder(Callback):
+    """Keep the model's weights as training moves them: at the start, then after every epoch
+    (`every="epoch"`) or every optimizer step (`every="batch"`).
+
+    `weights[k]` is a list like `model.get_weights()`; `steps[k]` says when it was taken (0 at the
+    start, then the epoch or update count). `micrograd.training.landscape` projects them onto a
+    loss landscape, as the path the optimizer took. A `fit` may record at most `MAX_RECORDS`.
+    """
+
+    MAX_RECORDS = 10_000
+
+    def __init__(self, every: str = "epoch") -> None:
+        self.every = check_choice("WeightRecorder", "every", every, ("epoch", "batch"), names=False)
+        self.weights: list[list[float]] = []
+        self.steps: list[int] = []
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        per_epoch = self.params.get("steps", 1) if self.every == "batch" else 1
+        records = 1 + self.params.get("epochs", 0) * per_epoch
+        if records > self.MAX_RECORDS:
+            raise ValueError(
+                f"WeightRecorder(every={self.every!r}) would keep {records} copies of the weights, more than "
+                f"{self.MAX_RECORDS}: record every epoch, or train for fewer epochs"
+            )
+        self.weights = [self.model.get_weights()]
+        self.steps = [0]
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if self.every == "batch":
+            self.weights.append(self.model.get_weights())
+            self.steps.append(self.steps[-1] + 1)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if self.every == "epoch":
+            self.weights.append(self.model.get_weights())
+            self.steps.append(epoch + 1)
+
+    def __repr__(self) -> str:
+        return f"WeightRecorder(every={self.every!r}: {len(self.weights)} records)"
+
+
+__all__ = ["Callback", "EarlyStopping", "History", "LearningRateScheduler", "WeightRecorder"]
