@@ -79,7 +79,9 @@ def plot_decision_boundary(
     """The regions a model assigns to each class over 2-D inputs, with the data points on top.
 
     One output: its value as shaded contours and the 0.5 line, where the predicted class changes
-    (the threshold of `micrograd.training.metrics.accuracy`). Several outputs: each grid point is
+    (the threshold of `micrograd.training.metrics.accuracy`); for a model with a
+    `decision_function` (a `Perceptron`, as in scikit-learn), the line is where that score is 0,
+    drawn from the score itself, so a straight boundary comes out straight. Several outputs: each grid point is
     painted in the colour of its argmax class, one flat colour per class and nothing blended in
     between, with a legend naming the classes ("class 0", "class 1", ... or `class_names`).
     The grid has `resolution` × `resolution` points, each a `model.predict` row. Returns the Figure.
@@ -112,8 +114,14 @@ def plot_decision_boundary(
         levels = np.linspace(0.0, 1.0, 21) if z.min() >= 0.0 and z.max() <= 1.0 else 20
         filled = ax.contourf(gx, gy, z, levels=levels, cmap="RdBu_r", alpha=0.6)
         fig.colorbar(filled, ax=ax, label="model output")
-        if z.min() < 0.5 < z.max():
-            ax.contour(gx, gy, z, levels=[0.5], colors="black", linewidths=1.5)
+        score = getattr(model, "decision_function", None)
+        if callable(score):  # the class changes where the score changes sign
+            z, at = np.asarray(score(np.column_stack([gx.ravel(), gy.ravel()])), dtype=np.float64), 0.0
+            z = z.reshape(gx.shape)
+        else:
+            at = 0.5
+        if z.min() < at < z.max():
+            ax.contour(gx, gy, z, levels=[at], colors="black", linewidths=1.5)
         ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors="black", linewidths=0.5, s=20)
         if class_names is not None:
             _class_legend(ax, names, [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)])
