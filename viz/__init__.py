@@ -14,7 +14,7 @@ from .html import export_html
 from .lecture import draw_dot
 from .network import draw_network
 from .nudge import nudge
-from .plots import plot_decision_boundary, plot_history
+from .plots import plot_activations, plot_decision_boundary, plot_history
 from .render import GraphvizNotFoundError, save
 from .steps import steps
 from .trace_table import trace_table
@@ -26,6 +26,7 @@ __all__ = [
     "draw_network",
     "export_html",
     "nudge",
+    "plot_activations",
     "plot_decision_boundary",
     "plot_history",
     "save",
