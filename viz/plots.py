@@ -156,7 +156,7 @@ _JUMP = 0.5  # a change larger than this between neighbouring points (0.01 apart
 _G_COLOUR, _DG_COLOUR = "#1f5fa8", "#c0392b"  # g(z) blue, g′(z) red, in every panel
 
 
-def activation_values(name: str, z: Sequence[float]) -> tuple[list[float], list[float]]:
+def activation_values(name: str, z: Sequence[float] | np.ndarray) -> tuple[list[float], list[float]]:
     """(g(z), g′(z)) of the unary op `name` at each z, both from the engine: g is the op's value on
     a `Value`, g′ the gradient `backward()` leaves on it (the op's parameter at its default)."""
     values, slopes = [], []
