@@ -110,6 +110,9 @@ def plot_decision_boundary(
 
     fig = _figure(5.5, 4.5)
     ax = fig.subplots()
+    # A few points (XOR's four corners) are drawn large, ringed in white to stand out from their own
+    # class's colour; many points small, so that they do not hide the regions.
+    size, edge, width = (90, "white", 2.0) if len(X) <= 50 else (20, "black", 0.5)
     if out.shape[1] == 1:
         z = out[:, 0].reshape(gx.shape)
         # Probabilities get a fixed 0..1 scale: auto-scaling would stretch a flat 0.5 ± 1e-6 (a
@@ -125,7 +128,7 @@ def plot_decision_boundary(
             at = 0.5
         if z.min() < at < z.max():
             ax.contour(gx, gy, z, levels=[at], colors="black", linewidths=1.5)
-        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors="black", linewidths=0.5, s=20)
+        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors=edge, linewidths=width, s=size)
         if class_names is not None:
             _class_legend(ax, names, [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)])
     else:
@@ -139,7 +142,7 @@ def plot_decision_boundary(
             xs, ys, regions, shading="nearest", cmap=_listed(pale), vmin=-0.5, vmax=n_classes - 0.5, antialiased=False
         )
         point_colours = np.array(colours)[labels.astype(np.int64)]
-        ax.scatter(X[:, 0], X[:, 1], c=point_colours, edgecolors="black", linewidths=0.5, s=20)
+        ax.scatter(X[:, 0], X[:, 1], c=point_colours, edgecolors=edge, linewidths=width, s=size)
         _class_legend(ax, names, colours)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")

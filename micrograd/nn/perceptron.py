@@ -86,11 +86,14 @@ class Perceptron(Module):
         return [*self.w, self.b]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        """step(b + w0·x0 + w1·x1 + ...) as a graph of Values (the nodes under the scope "P")."""
+        """step(z) with z = b + w0·x0 + w1·x1 + ... (labelled "z"), as a graph of Values (the nodes
+        under the scope "P")."""
         if len(x) != self.nin:
             raise ValueError(f"Perceptron expects {self.nin} inputs, got {len(x)}")
         with scope("P"):
-            return apply_op(weighted_sum(self.b, self.w, x), "step")
+            z = weighted_sum(self.b, self.w, x)
+            z.label = "z"
+            return apply_op(z, "step")
 
     # -- computing with numbers ---------------------------------------------------------------
 
