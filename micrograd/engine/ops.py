@@ -7,8 +7,9 @@ on NumPy arrays (used to replay a recorded graph on a whole batch). Backward, ed
 step-through frames and the tape all read the derivatives from here: there is no second copy.
 
 An `Op` also declares what the rest of the project needs to know about it: its symbol in drawings,
-its constant parameter (name and default), whether formulas may call it as a function, and whether
-models may use it as an activation by name. `micrograd.nn`'s ACTIVATIONS, the tape's NumPy
+its constant parameter (name and default), whether formulas may call it as a function, whether
+models may use it as an activation by name, and a note the step-through frames show where its
+derivative is used (step's: no gradient passes). `micrograd.nn`'s ACTIVATIONS, the tape's NumPy
 namespace and the visualizer's symbols and formula functions are derived from `OPS` and `FLOATS`,
 so none of them is edited when an op is added.
 

@@ -199,7 +199,7 @@ class Perceptron(Module):
 
 def _targets(where: str, y: Any, n: int) -> list[int]:
     """The targets as ints 0 and 1 (the two answers of step), one per sample."""
-    labels = np.asarray(y).reshape(-1) if not isinstance(y, (int, float)) else np.asarray([y])
+    labels = np.asarray(y).reshape(-1)
     if labels.shape[0] != n:
         raise ValueError(f"Perceptron.{where}: X has {n} samples but y has {labels.shape[0]}")
     if labels.dtype.kind not in "iubf" or not np.all((labels == 0) | (labels == 1)):
