@@ -158,7 +158,7 @@ def test_values_do_not_compare_by_order() -> None:
 
 # -- the nn module -----------------------------------------------------------------------------
 
-VALID = "linear, relu, leaky_relu, elu, tanh, sigmoid, gelu"
+VALID = "linear, relu, leaky_relu, elu, tanh, sigmoid, gelu, step"
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't
 from micrograd.export import from_keras, to_keras  # noqa: E402
 from micrograd.nn import DENSE_ACTIVATIONS, MLP, Dense, Dropout, Sequential  # noqa: E402
 from micrograd.nn.keras_export import KERAS_ACTIVATIONS, KERAS_LOSSES  # noqa: E402
+from micrograd.nn.layer_specs import NOT_EXPORTED  # noqa: E402
 from micrograd.training.losses import KERAS_LOSSES as OUR_LOSSES  # noqa: E402
 from micrograd.training.optim import SGD, Adagrad, Adam, AdamW, RMSprop  # noqa: E402
 
@@ -57,9 +58,15 @@ def _ours(model: MLP, X: np.ndarray) -> np.ndarray:
 
 
 def test_every_model_activation_has_a_keras_name_and_every_keras_loss_is_ours() -> None:
-    assert set(DENSE_ACTIVATIONS) <= set(KERAS_ACTIVATIONS)
+    assert set(DENSE_ACTIVATIONS) - set(NOT_EXPORTED) <= set(KERAS_ACTIVATIONS)
     assert set(KERAS_LOSSES) <= {loss.name for loss in OUR_LOSSES}
     assert keras.config.backend() == "torch"
+
+
+def test_a_step_model_is_refused_naming_its_layer() -> None:
+    model = MLP(2, [3, 1], output_activation="step", seed=0)
+    with pytest.raises(ValueError, match="to_keras: layer L2 uses the step activation, which cannot be exported"):
+        model.to_keras()
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from micrograd.engine.graph import gradients
 from micrograd.engine.ops import OPS
 from micrograd.export import TORCH_EXPRESSIONS, from_torch, to_torch, to_torch_code
 from micrograd.nn import DENSE_ACTIVATIONS, MLP, Dense, Dropout, Sequential
+from micrograd.nn.layer_specs import NOT_EXPORTED
 from micrograd.nn.torch_export import TORCH_ACTIVATIONS
 from micrograd.training.optim import SGD
 
@@ -35,7 +36,20 @@ def _torch_out(module: torch.nn.Module, X: np.ndarray) -> np.ndarray:
 
 
 def test_every_model_activation_has_a_torch_module() -> None:
-    assert set(DENSE_ACTIVATIONS) <= set(TORCH_ACTIVATIONS)
+    assert set(DENSE_ACTIVATIONS) - set(NOT_EXPORTED) <= set(TORCH_ACTIVATIONS)
+    assert set(NOT_EXPORTED) == {"step"}
+
+
+@pytest.mark.parametrize(
+    ("make", "where"),
+    [
+        (lambda: MLP(2, [3, 1], activation="step", seed=0), "layer L1"),
+        (lambda: Sequential([Dense(3, "relu", input_dim=2), Dense(1, "step")], seed=0), "layer 1"),
+    ],
+)
+def test_a_step_model_is_refused_naming_its_layer(make: object, where: str) -> None:
+    with pytest.raises(ValueError, match=f"to_torch: {where} uses the step activation, which cannot be exported"):
+        to_torch(make())  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(

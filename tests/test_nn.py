@@ -116,6 +116,7 @@ TORCH_ACTIVATIONS = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "gelu": F.gelu,
+    "step": lambda t: torch.heaviside(t, torch.zeros_like(t)),  # step(0) = 0, as the course's slide
 }
 
 

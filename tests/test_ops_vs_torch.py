@@ -95,6 +95,17 @@ UNARY = [
     _unary(
         "gelu", Value.gelu, F.gelu, lambda x: x * mpmath.ncdf(x), [-1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 3.0, 10.0, 40.0]
     ),
+    # The step: torch.heaviside(x, 0) has no derivative, so PyTorch's reference is sign(relu(x)),
+    # the same step (0 at 0) built from ops whose derivative is known (sign's is 0). Away from the
+    # jump the true derivative is 0; at the jump (EDGES below) there is none, and 0 is used.
+    _unary(
+        "step",
+        Value.step,
+        lambda t: torch.sign(torch.relu(t)),
+        lambda x: 1 if x > 0 else 0,
+        [-2.0, -1e-300, 1e-300, 1.5],
+        EXACT,
+    ),
     _unary("x**2", lambda v: v**2, lambda t: t**2, lambda x: x**2, [-1.5, 0.0, 0.7, 3.0], EXACT),
     _unary("x**3", lambda v: v**3, lambda t: t**3, lambda x: x**3, [-2.0, 1.3]),
     _unary("x**0.5", lambda v: v**0.5, lambda t: t**0.5, mpmath.sqrt, [1e-8, 0.3, 4.0]),
@@ -233,6 +244,8 @@ EDGES = [
     ("leaky_relu(0, 0.2)", lambda v: v.leaky_relu(0.2), lambda t: F.leaky_relu(t, 0.2), (0.0,), 0.0, (0.2,)),
     ("elu(0)", Value.elu, F.elu, (0.0,), 0.0, (1.0,)),
     ("elu(0, 0.7)", lambda v: v.elu(0.7), lambda t: F.elu(t, 0.7), (0.0,), 0.0, (0.7,)),
+    ("step(0)", Value.step, lambda t: torch.sign(torch.relu(t)), (0.0,), 0.0, (0.0,)),
+    ("step(-0.0)", Value.step, lambda t: torch.sign(torch.relu(t)), (-0.0,), 0.0, (0.0,)),
     # 0 ** y: ∂/∂y is 0 (the limit for y > 0), also when the base is a plain number.
     ("0**y, y=2", lambda a, b: a**b, lambda a, b: a**b, (0.0, 2.0), 0.0, (0.0, 0.0)),
     ("0**y, y=1", lambda a, b: a**b, lambda a, b: a**b, (0.0, 1.0), 0.0, (1.0, 0.0)),

@@ -47,6 +47,8 @@ OPS = {
     # F.softplus switches to x above its threshold (20); the bound below keeps values under 20.
     "softplus": (lambda a, b: a.softplus(), lambda a, b: F.softplus(a)),
     "gelu": (lambda a, b: a.gelu(), lambda a, b: F.gelu(a)),
+    # torch.heaviside has no derivative; sign(relu(a)) is the same step, with sign's derivative 0.
+    "step": (lambda a, b: a.step(), lambda a, b: torch.sign(torch.relu(a))),
 }
 
 

@@ -357,6 +357,10 @@ TORCH_OPS: dict[str, Callable[..., Any]] = {
     "softplus": lambda a: torch.nn.functional.softplus(a),
     "abs": lambda a: torch.abs(a),
     "gelu": lambda a: torch.nn.functional.gelu(a),
+    # torch.heaviside has no derivative; sign(relu(a)) is our step built from ops PyTorch
+    # differentiates (0 at 0, sign's derivative 0 everywhere). The one deliberate difference: PyTorch
+    # maps NaN to 0 (heaviside and sign alike), the engine lets NaN through, as numpy.heaviside.
+    "step": lambda a: torch.where(a.isnan(), a.detach(), torch.sign(torch.relu(a))),
 }
 PARAMETERS: dict[str, list[float]] = {
     "**": [2.0, 3.0, 0.5, -1.0, 0.0, NAN, INF, -INF],

@@ -64,6 +64,7 @@ CASES = {
     "softplus(x * w)": (lambda x, w: (x * w).softplus(), X_ANY, 0.8),
     "abs(x + w)": (lambda x, w: (x + w).abs(), X_ANY, 0.25),
     "gelu(x * w)": (lambda x, w: (x * w).gelu(), X_ANY, 0.8),
+    "step(x + w)": (lambda x, w: (x + w).step(), X_ANY, 0.25),  # x = -0.25 lands on the jump
     "mixed": (lambda x, w: ((x * w).tanh() * x + (w * x).exp() / (1 + x * x)).sigmoid() * 2 - x.abs(), X_ANY, 0.6),
 }
 

@@ -46,6 +46,7 @@ OPS = {
     "elu(0.5)": lambda a, b: a.elu(0.5),
     "softplus": lambda a, b: a.softplus(),
     "gelu": lambda a, b: a.gelu(),
+    "step": lambda a, b: a.step(),
 }
 
 

@@ -28,7 +28,8 @@ def test_every_function_matches_torch() -> None:
     formula = (
         "c = w*x - 0.5; e = exp(c) + log(w) + sqrt(w) + sin(x) * cos(x) + tanh(c) + sigmoid(c); "
         "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c) + gelu(c); "
-        "J = e * f / (1 + x**2) - 2**w + w**(1/3)"
+        "g = step(c) + 2 * step(-c); "
+        "J = g + e * f / (1 + x**2) - 2**w + w**(1/3)"
     )
     assert [name for name in FUNCTIONS if f"{name}(" not in formula] == []  # a new function needs a term here
     values = {"w": 1.7, "x": -0.4}
@@ -48,7 +49,8 @@ def test_every_function_matches_torch() -> None:
         + torch.abs(c)
         + F.gelu(c)
     )
-    J = e * f / (1 + x**2) - 2**w + w ** (1 / 3)
+    g = torch.sign(F.relu(c)) + 2 * torch.sign(F.relu(-c))  # step: torch.heaviside has no derivative
+    J = g + e * f / (1 + x**2) - 2**w + w ** (1 / 3)
     J.backward()
     assert math.isclose(result.output.data, J.item(), rel_tol=1e-12)
     assert math.isclose(result.inputs["w"].grad, w.grad.item(), rel_tol=1e-12)
@@ -159,4 +161,5 @@ def test_allowed_functions_are_the_engine_functions() -> None:
         "softplus",
         "abs",
         "gelu",
+        "step",
     }

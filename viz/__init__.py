@@ -12,6 +12,7 @@ columns, every weight an edge, each neuron's net input, output and gradient).
 Watch training: `plot_landscape(...)` (a loss landscape, with the paths optimizers took) and
 `animate_training(model, X, y)` (the decision boundary and loss curve as training runs)."""
 
+from .activations import plot_activations
 from .animation import animate_training
 from .draw import draw
 from .html import export_html
@@ -32,6 +33,7 @@ __all__ = [
     "draw_network",
     "export_html",
     "nudge",
+    "plot_activations",
     "plot_decision_boundary",
     "plot_history",
     "plot_landscape",

@@ -56,16 +56,21 @@ def draw_boundary(
     class_names: Sequence[str] | None = None,
     colorbar: bool = True,
     title: str = "decision boundary",
+    scores: np.ndarray | None = None,
 ) -> None:
     """Draw the model's `outputs` at the grid's points (one row each) and the data on `ax`.
 
-    One output: its value as shaded contours and the 0.5 line; several: each grid point in the
-    colour of its argmax class (see `viz.plot_decision_boundary`).
+    One output: its value as shaded contours and the 0.5 line, or, given the model's `scores` at the
+    grid's points (a perceptron's w·x + b), the line where the score is 0; several: each grid point
+    in the colour of its argmax class (see `viz.plot_decision_boundary`). A few points (XOR's four
+    corners) are drawn large, ringed in white to stand out from their own class's colour; many
+    points small, so that they do not hide the regions.
     """
     gx, gy = np.meshgrid(grid.xs, grid.ys)
     out = np.asarray(outputs, dtype=np.float64).reshape(gx.size, -1)
     n_classes = max(out.shape[1], 2)
     names = _class_names(class_names, n_classes)
+    size, edge, width = (90, "white", 2.0) if len(X) <= 50 else (20, "black", 0.5)
     if out.shape[1] == 1:
         z = out[:, 0].reshape(gx.shape)
         # Probabilities get a fixed 0..1 scale: auto-scaling would stretch a flat 0.5 ± 1e-6 (a
@@ -74,9 +79,12 @@ def draw_boundary(
         filled = ax.contourf(gx, gy, z, levels=levels, cmap="RdBu_r", alpha=0.6)
         if colorbar:
             fig.colorbar(filled, ax=ax, label="model output")
-        if z.min() < 0.5 < z.max():
-            ax.contour(gx, gy, z, levels=[0.5], colors="black", linewidths=1.5)
-        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors="black", linewidths=0.5, s=20)
+        at = 0.5  # the class changes where the output crosses 0.5, or where the score changes sign
+        if scores is not None:
+            z, at = np.asarray(scores, dtype=np.float64).reshape(gx.shape), 0.0
+        if z.min() < at < z.max():
+            ax.contour(gx, gy, z, levels=[at], colors="black", linewidths=1.5)
+        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors=edge, linewidths=width, s=size)
         if class_names is not None:
             _class_legend(ax, names, [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)])
     else:
@@ -97,7 +105,7 @@ def draw_boundary(
             antialiased=False,
         )
         point_colours = np.array(colours)[labels.astype(np.int64)]
-        ax.scatter(X[:, 0], X[:, 1], c=point_colours, edgecolors="black", linewidths=0.5, s=20)
+        ax.scatter(X[:, 0], X[:, 1], c=point_colours, edgecolors=edge, linewidths=width, s=size)
         _class_legend(ax, names, colours)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")

@@ -78,6 +78,7 @@ button { font-size: 1em; padding: 0.25em 0.9em; }
 .feedback.right { color: #1b7837; font-weight: bold; }
 .feedback.wrong { color: #b2182b; font-weight: bold; }
 .hint { color: #5e3c99; }
+.note { font-size: 0.8em; font-style: italic; }
 .picture { overflow: auto; }
 .picture svg { display: block; height: auto; }
 """
@@ -234,9 +235,11 @@ def _ratio(svg: str) -> float:
 def _section(frame: Frame, exercise: bool) -> str:
     hidden = "" if frame.index == 0 else " hidden"
     asks = exercise and frame.answer is not None and frame.question is not None
+    # A note (a step passes no gradient back) shows with the worked equation.
+    note = f'<br><span class="note">Note: {html.escape(printable(frame.note))}</span>' if frame.note else ""
     head = (
         f'<div class="head"><span class="phase {frame.phase}">{frame.phase}</span>'
-        f'<p class="equation"{" hidden" if asks else ""}>{html.escape(printable(frame.equation))}</p>'
+        f'<p class="equation"{" hidden" if asks else ""}>{html.escape(printable(frame.equation))}{note}</p>'
     )
     parts = [f'<section class="frame" data-step="{frame.index + 1}" data-phase="{frame.phase}"{hidden}>']
     if asks:

@@ -1,5 +1,5 @@
 """Training pictures: loss and metric curves (`plot_history`) and a 2-D classifier's regions
-(`plot_decision_boundary`).
+(`plot_decision_boundary`). The activations beside their derivatives are in `activations.py`.
 
 matplotlib is an optional extra, imported only inside these functions, so the rest of the
 project works without it. Each function builds a `matplotlib.figure.Figure` on the Agg canvas
@@ -57,7 +57,9 @@ def plot_decision_boundary(
     """The regions a model assigns to each class over 2-D inputs, with the data points on top.
 
     One output: its value as shaded contours and the 0.5 line, where the predicted class changes
-    (the threshold of `micrograd.training.metrics.accuracy`). Several outputs: each grid point is
+    (the threshold of `micrograd.training.metrics.accuracy`); for a model with a
+    `decision_function` (a `Perceptron`, as in scikit-learn), the line is where that score is 0,
+    drawn from the score itself, so a straight boundary comes out straight. Several outputs: each grid point is
     painted in the colour of its argmax class, one flat colour per class and nothing blended in
     between, with a legend naming the classes ("class 0", "class 1", ... or `class_names`).
     The grid has `resolution` × `resolution` points, each a `model.predict` row. Returns the Figure.
@@ -65,9 +67,11 @@ def plot_decision_boundary(
     X, labels = check_boundary_data("plot_decision_boundary", X, y)
     grid = boundary_grid("plot_decision_boundary", X, resolution)
     outputs = np.asarray(model.predict(grid.points), dtype=np.float64)
+    score = getattr(model, "decision_function", None)  # a perceptron's w·x + b: its line is exact
+    scores = np.asarray(score(grid.points), dtype=np.float64) if callable(score) else None
     fig = _figure(5.5, 4.5)
     ax = fig.subplots()
-    draw_boundary(fig, ax, grid, outputs, X, labels, class_names)
+    draw_boundary(fig, ax, grid, outputs, X, labels, class_names, scores=scores)
     fig.tight_layout()
     _save_png(fig, path)
     return fig

@@ -42,6 +42,7 @@ import numpy as np
 from micrograd import Constant, Parameter, Value
 from micrograd.engine.graph import Term, gradients
 from micrograd.engine.names import node_names
+from micrograd.engine.ops import OPS
 from micrograd.engine.tape import Tape
 
 from .draw import FOCUS_CURRENT, FOCUS_EDGE, FOCUS_USED, DrawOptions, Focus, draw_with
@@ -89,8 +90,10 @@ class Frame:
 
     `answer` is the number the step finds (None for a given input), `question` the equation up
     to it ("c = w × x = 2 × (−2) = ?") and `hint` the chain-rule reminder the exercise gives
-    after a wrong answer. `grads` maps every node whose gradient is known at this step to it. In
-    Jupyter a frame shows as its equation above the drawing, the marks explained by a legend.
+    after a wrong answer. `note` is what the ops whose local derivatives the step uses say about
+    them (`Op.note`: a step passes no gradient back), "" for most frames. `grads` maps every node
+    whose gradient is known at this step to it. In Jupyter a frame shows as its equation (and
+    note) above the drawing, the marks explained by a legend.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class Frame:
         question: str | None = None,
         answer: float | None = None,
         hint: str = "",
+        note: str = "",
         picture: _Picture,
     ) -> None:
         self._owner = owner
@@ -116,6 +120,7 @@ class Frame:
         self.question = question
         self.answer = answer
         self.hint = hint
+        self.note = note
         self._picture = picture
 
     @property
@@ -162,9 +167,10 @@ class Frame:
         return self._svg
 
     def caption_html(self) -> str:
+        note = f"<p><i>Note: {html.escape(self.note)}</i></p>" if self.note else ""
         return (
             f"<p><b>step {self.index + 1} / {len(self._owner)}</b> ({self.phase})&nbsp; "
-            f"<code>{html.escape(self.equation)}</code></p>"
+            f"<code>{html.escape(self.equation)}</code></p>{note}"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -325,6 +331,7 @@ class Steps(Sequence[Frame]):
                 answer=grads[node],
                 hint=f"{chain}: {self._formulas(terms)}; read "
                 f"{' and '.join(dict.fromkeys(bar(name(t.consumer)) for t in terms))} in the picture",
+                note=_notes(terms),
                 picture=picture,
             )
 
@@ -552,7 +559,8 @@ class Steps(Sequence[Frame]):
             counter.value = f"{slider.value} / {count} · {frame.phase}"
             asking = exercise and frame.answer is not None and k not in revealed
             text = frame.question if asking and frame.question else frame.equation
-            equation.value = f"<b>{frame.phase}</b>&nbsp; <code>{html.escape(text)}</code>"
+            note = f"<br><i>Note: {html.escape(frame.note)}</i>" if frame.note else ""
+            equation.value = f"<b>{frame.phase}</b>&nbsp; <code>{html.escape(text)}</code>{note}"
             picture.value = fitted_html(frame.render_svg(hide_answer=True) if asking else frame.svg())
             answer.disabled = check.disabled = reveal.disabled = not asking
             if not asking:
@@ -615,6 +623,12 @@ def check_answer(text: str, expected: float | None) -> bool | None:
     if expected is None or not math.isfinite(given):
         return None if expected is None else given == expected
     return given == expected or abs(given - expected) <= TOLERANCE * abs(expected)
+
+
+def _notes(terms: list[Term]) -> str:
+    """What the ops of these terms say about their derivatives (`Op.note`), each once."""
+    notes = (OPS[t.consumer.op].note for t in terms if t.consumer.op in OPS)
+    return " ".join(f"{note[0].upper()}{note[1:]}." for note in dict.fromkeys(notes) if note)
 
 
 def _factor(x: float, first: bool = False) -> str:

@@ -7,8 +7,9 @@ on NumPy arrays (used to replay a recorded graph on a whole batch). Backward, ed
 step-through frames and the tape all read the derivatives from here: there is no second copy.
 
 An `Op` also declares what the rest of the project needs to know about it: its symbol in drawings,
-its constant parameter (name and default), whether formulas may call it as a function, and whether
-models may use it as an activation by name. `micrograd.nn`'s ACTIVATIONS, the tape's NumPy
+its constant parameter (name and default), whether formulas may call it as a function, whether
+models may use it as an activation by name, and a note the step-through frames show where its
+derivative is used (step's: no gradient passes). `micrograd.nn`'s ACTIVATIONS, the tape's NumPy
 namespace and the visualizer's symbols and formula functions are derived from `OPS` and `FLOATS`,
 so none of them is edited when an op is added.
 
@@ -132,6 +133,7 @@ class Op:
         "forward",
         "function",
         "name",
+        "note",
         "parameter",
         "symbol",
         "written",
@@ -151,6 +153,7 @@ class Op:
         function: bool = False,
         activation: int | None = None,
         written: tuple[str, tuple[str, ...]] = ("", ()),
+        note: str = "",
     ) -> None:
         self.name = name  # the name stored in Value.op: "+", "*", "tanh", ...
         self.arity = arity  # how many Value operands it takes: 1 or 2
@@ -179,6 +182,9 @@ class Op:
         # derivative per operand, with {x}, {y} the operands, {n} the parameter, {out} the result
         # ("{x} × {y}", ("{y}", "{x}")). A test checks every op has them.
         self.written = written
+        # What a learner should know when a gradient passes through it, said once by the frames
+        # that use its local derivative ("" for most ops): step's derivative is 0, so nothing learns.
+        self.note = note
         if parameter is not None and arity != 1:
             raise ValueError(f"Op {name!r}: only a unary op can have a constant parameter")
 
@@ -408,6 +414,28 @@ OPS: dict[str, Op] = {
             function=True,
             activation=6,
             written=("GELU({x})", ("Φ({x}) + {x}·φ({x})",)),
+        ),
+        # The perceptron's activation (Heaviside's step), as the course's slide defines it: 1 if
+        # z > 0, 0 otherwise; so step(0) = 0, as scikit-learn's Perceptron decides (class 1 only
+        # for a score > 0) and torch.heaviside(z, 0) computes. Its derivative is 0 wherever it
+        # exists (z != 0) and undefined at the jump; the engine uses 0 there too (as PyTorch does
+        # for relu's kink and for sign, whose backward is zeros), and for NaN. NaN goes through
+        # the value, as numpy.heaviside does (torch.heaviside gives 0 for NaN).
+        Op(
+            "step",
+            1,
+            lambda xp, x, _: xp.where(x > 0, 1.0, xp.where(x <= 0, 0.0, x)),
+            (0.0,),
+            symbol="step",
+            function=True,
+            activation=7,
+            written=("step({x})", ("0",)),
+            note=(
+                "step is flat on both sides of its jump: its derivative is 0 wherever it exists "
+                "(undefined at 0, taken as 0), so every gradient that flows back through a step is 0 "
+                "and gradient descent cannot change the weights before it; the perceptron learns "
+                "with its own rule instead"
+            ),
         ),
     )
 }

@@ -47,6 +47,10 @@ TORCH_EXPRESSIONS: dict[str, str] = {
     "softplus": "torch.nn.functional.softplus({x}, beta=1.0, threshold=40.0)",
     "abs": "torch.abs({x})",
     "gelu": "torch.nn.functional.gelu({x}, approximate='none')",
+    # torch.heaviside has no derivative; sign(relu(x)) is the same step (0 at 0) built from ops
+    # whose derivative PyTorch knows, sign's being 0, as ours. PyTorch's sign maps NaN to 0, so NaN
+    # is passed through apart (detached: its derivative is 0 too).
+    "step": "torch.where({x}.isnan(), {x}.detach(), torch.sign(torch.relu({x})))",
 }
 
 #: How close PyTorch's gradients must be to ours (relative, and absolute near 0): the two compute

@@ -420,6 +420,12 @@ class Value:
     def gelu(self) -> Value:
         return self._apply(OPS["gelu"])
 
+    def step(self) -> Value:
+        """Heaviside's step, the perceptron's activation: 1 if x > 0, else 0 (step(0) = 0, as the
+        course's slide). Its derivative is 0 (also at the jump, where it is undefined), so no
+        gradient passes back through it: see `micrograd.engine.ops`."""
+        return self._apply(OPS["step"])
+
     # -- the chain rule -------------------------------------------------------------------------
 
     def local_grads(self) -> tuple[float, ...]:

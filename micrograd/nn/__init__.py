@@ -1,5 +1,6 @@
 """Models built from `Value`s: micrograd's `Neuron`, `Layer` and `MLP`, and the Keras-style
-`Sequential` of `Dense` and `Dropout` layers, which trains with `micrograd.training`.
+`Sequential` of `Dense` and `Dropout` layers, which trains with `micrograd.training`; and
+Rosenblatt's `Perceptron`, which trains with its own rule.
 
 A layer of a `Sequential` is a `SequentialLayer` (`layers.py`, the contract and the registry of
 types); each type is one file (`dense.py`, `dropout.py`). `model_file.py` writes model files,
@@ -10,6 +11,7 @@ from .dense import DENSE_ACTIVATIONS, Dense
 from .dropout import Dropout
 from .layers import LAYER_TYPES, SequentialLayer
 from .mlp import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, manual_seed
+from .perceptron import NotSeparableWarning, Perceptron
 from .saving import load_model
 from .sequential import Sequential
 
@@ -24,7 +26,9 @@ __all__ = [
     "Layer",
     "Module",
     "Neuron",
+    "NotSeparableWarning",
     "Parameter",
+    "Perceptron",
     "Sequential",
     "SequentialLayer",
     "load_model",

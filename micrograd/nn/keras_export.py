@@ -51,7 +51,8 @@ INSTALL_HINT = 'Keras is not installed: pip install "micrograd-lab[keras]"'
 
 
 #: Each activation a model accepts by name, and the name Keras's Dense takes for it (leaky_relu
-#: is a LeakyReLU layer after the Dense: Keras's "leaky_relu" activation has another slope).
+#: is a LeakyReLU layer after the Dense: Keras's "leaky_relu" activation has another slope), but
+#: those `layer_specs.NOT_EXPORTED` refuses (step).
 KERAS_ACTIVATIONS: dict[str, str] = {
     "linear": "linear",
     "relu": "relu",

@@ -15,11 +15,19 @@ if TYPE_CHECKING:  # only for the annotations: mlp.py and sequential.py import t
     from .mlp import MLP
     from .sequential import Sequential
 
-__all__ = ["ELU_ALPHA", "LEAKY_SLOPE", "DenseSpec", "DropoutSpec", "model_specs"]
+__all__ = ["ELU_ALPHA", "LEAKY_SLOPE", "NOT_EXPORTED", "DenseSpec", "DropoutSpec", "model_specs"]
 
 #: The parameters a model's activations take by name (`ACTIVATIONS`): the ops' defaults.
 LEAKY_SLOPE: float = OPS["leaky_relu"].parameter.default  # type: ignore[union-attr, assignment]
 ELU_ALPHA: float = OPS["elu"].parameter.default  # type: ignore[union-attr, assignment]
+
+
+#: The activations of ours that neither PyTorch nor Keras has as a layer, and why: both exporters
+#: refuse a model that uses one, naming the layer (`model_specs`).
+NOT_EXPORTED: dict[str, str] = {
+    "step": "PyTorch and Keras have no step (Heaviside) layer, and torch.heaviside has no derivative "
+    "(step's is 0, so no framework trains it by gradient descent; the perceptron has its own rule)",
+}
 
 
 class DenseSpec(NamedTuple):
@@ -37,10 +45,24 @@ class DropoutSpec(NamedTuple):
 
 def model_specs(model: MLP | Sequential, what: str) -> tuple[int, list[DenseSpec | DropoutSpec]]:
     """(input size, the layers in order) of an `MLP` or a built `Sequential` of Dense and Dropout
-    layers; a TypeError names any other layer (`what` is the caller, for the message)."""
+    layers; a TypeError names any other layer, a ValueError a layer whose activation the other
+    frameworks lack (`NOT_EXPORTED`); `what` is the caller, for the messages."""
     if hasattr(model, "require_built"):
-        return _sequential_specs(cast("Sequential", model), what)
-    mlp = model
+        nin, specs = _sequential_specs(cast("Sequential", model), what)
+        names = [str(position) for position in range(len(specs))]
+    else:
+        nin, specs = _mlp_specs(model)
+        names = [layer.name for layer in model.layers]
+    for name, spec in zip(names, specs):
+        if isinstance(spec, DenseSpec) and spec.activation in NOT_EXPORTED:
+            raise ValueError(
+                f"{what}: layer {name} uses the {spec.activation} activation, which cannot be exported: "
+                f"{NOT_EXPORTED[spec.activation]}"
+            )
+    return nin, specs
+
+
+def _mlp_specs(mlp: MLP) -> tuple[int, list[DenseSpec | DropoutSpec]]:
     specs: list[DenseSpec | DropoutSpec] = []
     for layer in mlp.layers:
         rows = [[w.data for w in neuron.w] for neuron in layer.neurons]

@@ -32,8 +32,9 @@ INSTALL_HINT = 'PyTorch is not installed: pip install "micrograd-lab[torch]"'
 
 
 #: Each activation a model accepts by name, as the name of its `torch.nn` module ("" for linear:
-#: no module). A test checks that every activation of `DENSE_ACTIVATIONS` is here. (softplus is
-#: an op of the engine but not an activation of models, so it is not here.)
+#: no module). A test checks that every activation of `DENSE_ACTIVATIONS` is here but those
+#: `layer_specs.NOT_EXPORTED` refuses (step). (softplus is an op of the engine but not an
+#: activation of models, so it is not here.)
 TORCH_ACTIVATIONS: dict[str, str] = {
     "linear": "",
     "relu": "ReLU",
