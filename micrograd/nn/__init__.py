@@ -2,10 +2,11 @@
 `Sequential` of `Dense` and `Dropout` layers, which trains with `micrograd.training`.
 
 A layer of a `Sequential` is a `SequentialLayer` (`layers.py`, the contract and the registry of
-types); each type is one file (`dense.py`, `dropout.py`). `model_file.py` writes model files,
+types); each type is one file (`dense.py`, `dropout.py`). `initializers.py` holds how weights start. `model_file.py` writes model files,
 `saving.py` reads them."""
 
 from ..engine import Parameter
+from . import initializers
 from .dense import DENSE_ACTIVATIONS, Dense
 from .dropout import Dropout
 from .layers import LAYER_TYPES, SequentialLayer
@@ -27,6 +28,7 @@ __all__ = [
     "Parameter",
     "Sequential",
     "SequentialLayer",
+    "initializers",
     "load_model",
     "manual_seed",
 ]
