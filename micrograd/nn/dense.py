@@ -89,6 +89,10 @@ class Dense(SequentialLayer):
     def parameters(self) -> list[Parameter]:
         return self.layer.parameters() if self.layer is not None else []
 
+    def kernel_parameters(self) -> list[Parameter]:
+        """The neurons' weights, neuron by neuron, without the biases."""
+        return [w for neuron in self.layer.neurons for w in neuron.w] if self.layer is not None else []
+
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
         return self.after_tape(self._built().outputs(x))
 

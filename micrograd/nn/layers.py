@@ -57,6 +57,10 @@ class SequentialLayer(Module):
     def parameters(self) -> list[Parameter]:
         return []
 
+    def kernel_parameters(self) -> list[Parameter]:
+        """Its weights without its biases (Keras's `kernel`), whose gradient `GradientFlow` records."""
+        return []
+
     # -- running --------------------------------------------------------------------------------
 
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
