@@ -214,6 +214,7 @@ def plot_gradient_flow(history: Any, path: str | os.PathLike[str] | None = None)
             "model.fit(X, y, callbacks=[GradientFlow()])"
         )
     from matplotlib import colormaps
+    from matplotlib.ticker import MaxNLocator
 
     names = list(norms)
     # plasma from its darkest to orange (its yellow end is unreadable on white): L1 darkest
@@ -228,7 +229,6 @@ def plot_gradient_flow(history: Any, path: str | os.PathLike[str] | None = None)
     for name, row in zip(names, values):
         ax.plot(epochs, np.where(row > 0.0, row, np.nan) if log else row, color=colours[name], label=name, lw=2)
     ax.set_title("gradient norm ‖∂J/∂W‖ per layer")
-    ax.set_xlabel("epoch")
 
     ax = axes[1]
     layers = np.arange(1, len(names) + 1)
@@ -251,9 +251,11 @@ def plot_gradient_flow(history: Any, path: str | os.PathLike[str] | None = None)
             ax.plot(np.arange(1, len(row) + 1), row, color=colours.get(name, "black"), label=name, lw=2)
         ax.set_ylim(-0.03, 1.03)
         ax.set_title("dead ReLU units (output 0 on every sample)")
-        ax.set_xlabel("epoch")
         ax.set_ylabel("fraction of the layer's units")
         ax.grid(alpha=0.3)
+    for ax in (axes[0], *axes[2:]):  # the panels by epoch: whole epochs only
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     # One legend for the layers' colours, right of the last panel, clear of every line.
     handles, labels = axes[0].get_legend_handles_labels()
     axes[-1].legend(handles, labels, title="layer", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
