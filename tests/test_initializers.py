@@ -178,6 +178,7 @@ def test_initializer_configs_round_trip(init, config) -> None:
         (lambda: Constant("1"), TypeError, "Constant: value must be a number"),
         (lambda: HeNormal(truncated=1), TypeError, "HeNormal: truncated must be True or False"),
         (lambda: MLP(2, [3], bias_init="glorot"), ValueError, "unknown bias_init 'glorot'"),
+        (lambda: Dense(2, kernel_initializer=lambda *a: 0.5), TypeError, "an initializer of micrograd.nn.initializers"),
         (
             lambda: get_initializer("Dense", "kernel_initializer", {"class_name": "Orthogonal", "config": {}}),
             ValueError,

@@ -59,7 +59,11 @@ def _truncated_gauss(rng: RandomSource, mean: float, stddev: float) -> float:
 
 
 class Initializer:
-    """Draws one initial weight of a neuron with `fan_in` inputs in a layer of `fan_out` neurons."""
+    """Draws one initial weight of a neuron with `fan_in` inputs in a layer of `fan_out` neurons.
+
+    Each kind is a frozen dataclass of its settings, so that equal settings are equal initialisers
+    and a model file can write them (`initializer_config`) and read them back (`get_initializer`).
+    """
 
     class_name: ClassVar[str] = ""
 
@@ -226,7 +230,7 @@ def get_initializer(where: str, argument: str, init: Any) -> Initializer:
     `where` and `argument` name the caller in errors: "Dense: unknown kernel_initializer 'glorot'".
     """
     where = f"{where}: " if where else ""
-    if isinstance(init, Initializer):
+    if type(init) in _CLASSES.values():  # one of this module's, which a model file can write and read back
         return init
     if isinstance(init, str):
         if init not in INITIALIZERS:
@@ -246,8 +250,8 @@ def get_initializer(where: str, argument: str, init: Any) -> Initializer:
             )
         return cls(**settings)
     raise TypeError(
-        f"{where}{argument} must be a name such as 'glorot_uniform' or an initializer such as "
-        f"RandomNormal(stddev=1.0), got {init!r:.60}"
+        f"{where}{argument} must be a name such as 'glorot_uniform' or an initializer of "
+        f"micrograd.nn.initializers such as RandomNormal(stddev=1.0), got {init!r:.60}"
     )
 
 
