@@ -177,7 +177,8 @@ def test_unknown_activation_lists_the_valid_names(make) -> None:
 
 @pytest.mark.parametrize("make", [lambda: MLP(3, [4], init="glorot"), lambda: Neuron(3, init="glorot")])
 def test_unknown_init_lists_the_valid_names(make) -> None:
-    with pytest.raises(ValueError, match=r"^unknown init 'glorot'; choose one of: uniform, normal, xavier, he$"):
+    names = "uniform, normal, xavier, he, zeros, ones, random_uniform, random_normal, truncated_normal, glorot_uniform, glorot_normal, he_uniform, he_normal"
+    with pytest.raises(ValueError, match=rf"^unknown init 'glorot'; choose one of: {names}$"):
         make()
 
 

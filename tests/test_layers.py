@@ -126,13 +126,13 @@ def test_the_model_file_is_byte_for_byte_the_format_it_was(tmp_path):
 
 GOLDEN = """{
   "format": "micrograd-lab/sequential",
-  "format_version": 1,
+  "format_version": 2,
   "architecture": {
     "input_dim": 2,
     "layers": [
-      {"type": "Dense", "units": 2, "activation": "tanh", "init": "xavier"},
+      {"type": "Dense", "units": 2, "activation": "tanh", "kernel_initializer": "xavier", "bias_initializer": "zeros"},
       {"type": "Dropout", "rate": 0.5, "seed": 1},
-      {"type": "Dense", "units": 1, "activation": "sigmoid", "init": "uniform"}
+      {"type": "Dense", "units": 1, "activation": "sigmoid", "kernel_initializer": "uniform", "bias_initializer": "zeros"}
     ]
   },
   "weights": {

@@ -122,7 +122,7 @@ TORCH_ACTIVATIONS = {
 
 def test_activation_names() -> None:
     assert list(ACTIVATIONS) == list(TORCH_ACTIVATIONS)
-    assert INITS == ("uniform", "normal", "xavier", "he")
+    assert INITS[:4] == ("uniform", "normal", "xavier", "he")  # micrograd's, then Keras's (test_initializers)
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
@@ -148,7 +148,7 @@ def _weights(model: Module) -> list[float]:
     return [p.data for p in model.parameters() if ".w" in p.label]
 
 
-@pytest.mark.parametrize("init", INITS)
+@pytest.mark.parametrize("init", [name for name in INITS if name not in ("zeros", "ones")])
 def test_same_seed_same_weights_other_seed_other_weights(init: str) -> None:
     a = MLP(3, [4, 4, 1], init=init, seed=42)
     b = MLP(3, [4, 4, 1], init=init, seed=42)
@@ -178,7 +178,9 @@ XAVIER_LIMIT = math.sqrt(6 / (FAN_IN + FAN_OUT))
 
 @pytest.fixture(scope="module")
 def big_layers() -> dict[str, list[float]]:
-    return {init: _weights(Layer(FAN_IN, FAN_OUT, init=init, seed=2024)) for init in INITS}
+    return {
+        init: _weights(Layer(FAN_IN, FAN_OUT, init=init, seed=2024)) for init in ("uniform", "normal", "xavier", "he")
+    }
 
 
 @pytest.mark.parametrize(

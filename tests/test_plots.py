@@ -212,3 +212,53 @@ def test_class_names_and_labels_are_checked(trained):
     assert plot_decision_boundary(binary, Xm, ym, resolution=10).axes[0].get_legend() is None
     fig = plot_decision_boundary(binary, Xm, ym, resolution=10, class_names=["outer", "inner"])
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["outer", "inner"]
+
+
+# -- plot_gradient_flow -------------------------------------------------------------------------
+
+
+def test_plot_gradient_flow_draws_each_layer_and_the_dead_relus(tmp_path):
+    from micrograd.training.callbacks import GradientFlow
+    from viz.gradient_flow import plot_gradient_flow
+
+    X, y = make_moons(40, noise=0.1, seed=0)
+    model = Sequential([Dense(6, "relu"), Dense(6, "sigmoid"), Dense(1, "sigmoid")], input_dim=2, seed=0)
+    model.compile(loss="binary_crossentropy", optimizer=Adam(lr=0.05))
+    history = model.fit(X, y, epochs=3, batch_size=10, verbose=0, callbacks=[GradientFlow(X)])
+    path = tmp_path / "flow.png"
+    fig = plot_gradient_flow(history, path=path)
+    assert_png(path)
+    by_epoch, by_layer, dead = fig.axes
+    assert [line.get_label() for line in by_epoch.get_lines()] == ["L1", "L2", "L3"]
+    assert by_epoch.get_yscale() == "log" and by_layer.get_yscale() == "log"
+    for line, key in zip(by_epoch.get_lines(), ["grad_norm/L1", "grad_norm/L2", "grad_norm/L3"]):
+        assert list(line.get_ydata()) == history.history[key]  # the recorded numbers, drawn as they are
+    assert [t.get_text() for t in by_layer.get_xticklabels()] == ["L1", "L2", "L3"]
+    first, last = by_layer.get_lines()
+    assert list(first.get_ydata()) == [history.history[f"grad_norm/L{k}"][0] for k in (1, 2, 3)]
+    assert list(last.get_ydata()) == [history.history[f"grad_norm/L{k}"][-1] for k in (1, 2, 3)]
+    assert [line.get_label() for line in dead.get_lines()] == ["L1"]
+    assert list(dead.get_lines()[0].get_ydata()) == history.history["dead_relu/L1"]
+    # the layer colours run from dark (L1, the input side) to light
+    lightness = [sum(line.get_color()[:3]) for line in by_epoch.get_lines()]
+    assert lightness == sorted(lightness)
+    # plot_history leaves the per-layer records to plot_gradient_flow
+    assert [ax.get_title() for ax in plot_history(history).axes] == ["loss"]
+
+
+def test_plot_gradient_flow_needs_the_callbacks_records(trained):
+    from viz.gradient_flow import plot_gradient_flow
+
+    _, history, _, _ = trained
+    with pytest.raises(ValueError, match=r"callbacks=\[GradientFlow\(\)\]"):
+        plot_gradient_flow(history)
+    with pytest.raises(TypeError, match="needs the History that fit returns"):
+        plot_gradient_flow([1.0, 2.0])
+
+
+def test_all_zero_gradients_are_drawn_on_a_linear_scale():
+    from viz.gradient_flow import plot_gradient_flow
+
+    fig = plot_gradient_flow({"loss": [1.0, 1.0], "grad_norm/L1": [0.0, 0.0], "grad_norm/L2": [0.0, 0.0]})
+    assert fig.axes[0].get_yscale() == "linear"
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == [0.0, 0.0]

@@ -70,14 +70,32 @@ def test_save_then_load_gives_identical_predictions(model, saved):
 def test_the_file_is_small_readable_json(model, saved):
     path, doc = saved
     assert list(doc) == ["format", "format_version", "architecture", "weights"]
-    assert doc["format"] == "micrograd-lab/sequential" and doc["format_version"] == FORMAT_VERSION == 1
+    assert doc["format"] == "micrograd-lab/sequential" and doc["format_version"] == FORMAT_VERSION == 2
     assert doc["architecture"] == {
         "input_dim": 2,
         "layers": [
-            {"type": "Dense", "units": 5, "activation": "relu", "init": "he"},
+            {
+                "type": "Dense",
+                "units": 5,
+                "activation": "relu",
+                "kernel_initializer": "he",
+                "bias_initializer": "zeros",
+            },
             {"type": "Dropout", "rate": 0.2, "seed": 3},
-            {"type": "Dense", "units": 3, "activation": "tanh", "init": "uniform"},
-            {"type": "Dense", "units": 1, "activation": "sigmoid", "init": "uniform"},
+            {
+                "type": "Dense",
+                "units": 3,
+                "activation": "tanh",
+                "kernel_initializer": "uniform",
+                "bias_initializer": "zeros",
+            },
+            {
+                "type": "Dense",
+                "units": 1,
+                "activation": "sigmoid",
+                "kernel_initializer": "uniform",
+                "bias_initializer": "zeros",
+            },
         ],
     }
     neurons = model.layers[2].layer.neurons
@@ -168,7 +186,7 @@ def _set(obj, keys, value):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: _set(d, ["format_version"], 2), "format_version 2 is not supported.*reads version 1"),
+        (lambda d: _set(d, ["format_version"], 3), "format_version 3 is not supported.*reads versions 1 and 2"),
         (lambda d: _set(d, ["format_version"], "1"), "format_version '1' is not supported"),
         (lambda d: _set(d, ["format"], "keras"), "format is 'keras'"),
         (lambda d: d.pop("weights"), "the file lacks weights"),
@@ -179,7 +197,19 @@ def _set(obj, keys, value):
             lambda d: _set(d, ["architecture", "layers", 0, "activation"], "swish"),
             r"layers\[0\].activation 'swish' is not one of",
         ),
-        (lambda d: _set(d, ["architecture", "layers", 0, "init"], "zeros"), r"layers\[0\].init 'zeros'"),
+        (
+            lambda d: _set(d, ["architecture", "layers", 0, "kernel_initializer"], "glorot"),
+            r"layers\[0\].unknown kernel_initializer 'glorot'; choose one of: uniform, ",
+        ),
+        (
+            lambda d: _set(
+                d,
+                ["architecture", "layers", 0, "bias_initializer"],
+                {"class_name": "RandomNormal", "config": {"stddev": -1}},
+            ),
+            r"layers\[0\].RandomNormal: stddev must be a positive finite number, got -1",
+        ),
+        (lambda d: _set(d, ["architecture", "layers", 0, "init"], "he"), r"layers\[0\] has unknown entries init"),
         (
             lambda d: _set(d, ["architecture", "layers", 0, "units"], 4),
             r"weights.L1.w must have one row per neuron \(4\), got 5 rows",

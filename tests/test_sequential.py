@@ -88,7 +88,7 @@ def test_dense_weights_are_drawn_like_nn_layer_inits():
     [
         (lambda: Dense(0), "units"),
         (lambda: Dense(3, activation="swish"), "unknown activation 'swish'"),
-        (lambda: Dense(3, init="zeros"), "unknown init 'zeros'"),
+        (lambda: Dense(3, init="glorot"), "unknown init 'glorot'"),
         (lambda: Dense(1, activation="softmax"), "softmax over 1 unit always outputs 1"),
         (lambda: Dense(3, input_dim=0), "input_dim"),
         (lambda: Dropout(1.0), r"rate must be a number in \[0, 1\)"),

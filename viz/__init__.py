@@ -15,6 +15,7 @@ Watch training: `plot_landscape(...)` (a loss landscape, with the paths optimize
 from .activations import plot_activations
 from .animation import animate_training
 from .draw import draw
+from .gradient_flow import plot_gradient_flow
 from .html import export_html
 from .landscape import plot_landscape
 from .lecture import draw_dot
@@ -35,6 +36,7 @@ __all__ = [
     "nudge",
     "plot_activations",
     "plot_decision_boundary",
+    "plot_gradient_flow",
     "plot_history",
     "plot_landscape",
     "save",

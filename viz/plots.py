@@ -23,12 +23,13 @@ from .figures import save_png as _save_png
 def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> Any:
     """One panel per figure `fit` logged (loss, accuracy, ...): training solid, validation dashed.
 
-    `history` is what `fit` returns (a `History`) or its `.history` dict. Returns the Figure.
+    `history` is what `fit` returns (a `History`) or its `.history` dict. Per-layer records
+    ("grad_norm/L1", ...) are left to `plot_gradient_flow`. Returns the Figure.
     """
     data: Mapping[str, list[float]] = getattr(history, "history", history)
     if not isinstance(data, Mapping) or not data.get("loss"):
         raise ValueError("plot_history needs the History that fit returns (with at least one epoch of 'loss')")
-    names = [key for key in data if not key.startswith("val_")]
+    names = [key for key in data if not key.startswith("val_") and "/" not in key]
     fig = _figure(4.5 * len(names), 3.6)
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names):

@@ -3,10 +3,11 @@
 Rosenblatt's `Perceptron`, which trains with its own rule.
 
 A layer of a `Sequential` is a `SequentialLayer` (`layers.py`, the contract and the registry of
-types); each type is one file (`dense.py`, `dropout.py`). `model_file.py` writes model files,
+types); each type is one file (`dense.py`, `dropout.py`). `initializers.py` holds how weights start. `model_file.py` writes model files,
 `saving.py` reads them."""
 
 from ..engine import Parameter
+from . import initializers
 from .dense import DENSE_ACTIVATIONS, Dense
 from .dropout import Dropout
 from .layers import LAYER_TYPES, SequentialLayer
@@ -31,6 +32,7 @@ __all__ = [
     "Perceptron",
     "Sequential",
     "SequentialLayer",
+    "initializers",
     "load_model",
     "manual_seed",
 ]

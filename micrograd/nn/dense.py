@@ -8,8 +8,9 @@ from typing import Any
 from ..checks import check_choice, check_int
 from ..engine import Parameter, Value, scope
 from ..training.losses import softmax
+from .initializers import InitializerLike, RandomSource, get_initializer, initializer_config
 from .layers import SequentialLayer, file_numbers
-from .mlp import ACTIVATIONS, INITS, Layer, RandomSource
+from .mlp import ACTIVATIONS, Layer
 
 #: Activations a `Dense` layer accepts: those of a neuron (`ACTIVATIONS`), plus "softmax" over the whole layer.
 DENSE_ACTIVATIONS = (*ACTIVATIONS, "softmax")
@@ -21,20 +22,40 @@ class Dense(SequentialLayer):
     Its input size comes from the previous layer, from `Sequential(..., input_dim=)`, or from
     `input_dim` here (first layer only), as in Keras. "softmax" turns the layer's outputs into
     probabilities that sum to 1; every other activation applies to each neuron on its own.
+
+    `kernel_initializer` draws the weights, `bias_initializer` the biases, as in Keras: a name of
+    `micrograd.nn.initializers.INITIALIZERS` ("glorot_uniform", "he_normal", "zeros", ...) or an
+    initializer (`RandomNormal(stddev=1.0)`). The weights start as micrograd's do, U(−1, 1)
+    ("uniform"), and the biases at 0. `init` is micrograd's name for the kernel's (`MLP(init=)`).
     """
 
     type_name = "Dense"
     name_prefix = "L"  # "L1", "L2", ...: the labels of its parameters ("L1.N0.w2")
-    CONFIG_KEYS = ("units", "activation", "init")
+    CONFIG_KEYS = ("units", "activation", "kernel_initializer", "bias_initializer")
     WEIGHT_KEYS = ("w", "b")
     activation: str  # always set: "linear", an activation of ACTIVATIONS, or "softmax"
 
     def __init__(
-        self, units: int, activation: str = "linear", init: str = "uniform", input_dim: int | None = None
+        self,
+        units: int,
+        activation: str = "linear",
+        kernel_initializer: InitializerLike = "uniform",
+        bias_initializer: InitializerLike = "zeros",
+        input_dim: int | None = None,
+        *,
+        init: InitializerLike | None = None,
     ) -> None:
         self.units = check_int("", "units", units)
         self.activation = check_choice("Dense", "activation", activation, DENSE_ACTIVATIONS)
-        self.init = check_choice("Dense", "init", init, INITS)
+        if init is not None:
+            if kernel_initializer != "uniform":
+                raise TypeError("Dense: give kernel_initializer or init (its micrograd name), not both")
+            kernel_initializer = init
+        kernel = get_initializer("Dense", "init" if init is not None else "kernel_initializer", kernel_initializer)
+        bias = get_initializer("Dense", "bias_initializer", bias_initializer)
+        # kept by name when given one (the config shows "xavier" as written), else as the object
+        self.kernel_initializer: InitializerLike = kernel_initializer if isinstance(kernel_initializer, str) else kernel
+        self.bias_initializer: InitializerLike = bias_initializer if isinstance(bias_initializer, str) else bias
         if activation == "softmax" and self.units == 1:
             raise ValueError("Dense: softmax over 1 unit always outputs 1; for one output use activation='sigmoid'")
         self.input_dim = None if input_dim is None else check_int("", "input_dim", input_dim)
@@ -48,7 +69,15 @@ class Dense(SequentialLayer):
 
     def build(self, nin: int, rng: RandomSource) -> None:
         neuron_activation = "linear" if self.activation == "softmax" else self.activation
-        self.layer = Layer(nin, self.units, neuron_activation, init=self.init, seed=rng, name=self.name)
+        self.layer = Layer(
+            nin,
+            self.units,
+            neuron_activation,
+            init=self.kernel_initializer,
+            bias_init=self.bias_initializer,
+            seed=rng,
+            name=self.name,
+        )
 
     def output_size(self, nin: int | None) -> int:
         return self.units
@@ -59,6 +88,10 @@ class Dense(SequentialLayer):
 
     def parameters(self) -> list[Parameter]:
         return self.layer.parameters() if self.layer is not None else []
+
+    def kernel_parameters(self) -> list[Parameter]:
+        """The neurons' weights, neuron by neuron, without the biases."""
+        return [w for neuron in self.layer.neurons for w in neuron.w] if self.layer is not None else []
 
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
         return self.after_tape(self._built().outputs(x))
@@ -81,7 +114,21 @@ class Dense(SequentialLayer):
     # -- configs and files ----------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        return {"type": "Dense", "units": self.units, "activation": self.activation, "init": self.init}
+        return {
+            "type": "Dense",
+            "units": self.units,
+            "activation": self.activation,
+            "kernel_initializer": initializer_config(self.kernel_initializer),
+            "bias_initializer": initializer_config(self.bias_initializer),
+        }
+
+    @classmethod
+    def upgrade_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """Version-1 files named the kernel's initialiser "init"; their biases started at 0."""
+        if "init" not in config or "kernel_initializer" in config or "bias_initializer" in config:
+            return config
+        upgraded = {key: value for key, value in config.items() if key != "init"}
+        return {**upgraded, "kernel_initializer": config["init"], "bias_initializer": "zeros"}
 
     @classmethod
     def check_config(cls, config: dict[str, Any]) -> str | None:
@@ -89,8 +136,11 @@ class Dense(SequentialLayer):
             return f"units must be a positive int, got {config['units']!r:.60}"
         if config["activation"] not in DENSE_ACTIVATIONS:
             return f"activation {config['activation']!r:.60} is not one of {', '.join(DENSE_ACTIVATIONS)}"
-        if config["init"] not in INITS:
-            return f"init {config['init']!r:.60} is not one of {', '.join(INITS)}"
+        for key in ("kernel_initializer", "bias_initializer"):
+            try:
+                get_initializer("", key, config[key])
+            except (TypeError, ValueError) as err:
+                return str(err)
         return None
 
     def weights_to_file(self) -> dict[str, Any]:

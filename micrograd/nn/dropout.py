@@ -10,8 +10,8 @@ import numpy as np
 
 from ..checks import check_number, check_seed
 from ..engine import Value, scope
+from .initializers import RandomSource
 from .layers import SequentialLayer, file_number
-from .mlp import RandomSource
 
 
 class Dropout(SequentialLayer):

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..engine import Parameter, Value
-from .mlp import Module, RandomSource
+from .initializers import RandomSource
+from .mlp import Module
 
 #: Every layer type by its "type" name, filled as the classes are defined.
 LAYER_TYPES: dict[str, type[SequentialLayer]] = {}
@@ -56,6 +57,10 @@ class SequentialLayer(Module):
     def parameters(self) -> list[Parameter]:
         return []
 
+    def kernel_parameters(self) -> list[Parameter]:
+        """Its weights without its biases (Keras's `kernel`), whose gradient `GradientFlow` records."""
+        return []
+
     # -- running --------------------------------------------------------------------------------
 
     def __call__(self, x: Sequence[Value], training: bool = False) -> list[Value]:
@@ -94,6 +99,11 @@ class SequentialLayer(Module):
         The answer reads after the config's place in the file: "units must be a positive int, got 0".
         """
         return None
+
+    @classmethod
+    def upgrade_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """A config as a version-1 model file wrote it, in today's keys (the same dict if it needs nothing)."""
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SequentialLayer:

@@ -7,14 +7,14 @@ builds is recorded under the neuron's scope, so a drawing can group and name the
 from __future__ import annotations
 
 import collections.abc
-import math
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from ..checks import check_bool, check_choice, check_int, check_seed
 from ..engine import Parameter, Value, scope, unary_op, weighted_sum
 from ..engine.ops import OPS
+from .initializers import INITIALIZERS, InitializerLike, RandomSource, get_initializer
 
 Number = int | float
 
@@ -27,15 +27,8 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     **{op.name: unary_op(op.name) for op in _ACTIVATION_OPS},  # leaky_relu's slope: 0.01
 }
 
-INITS = ("uniform", "normal", "xavier", "he")
-
-
-class RandomSource(Protocol):
-    """What initialisation draws from: a `random.Random`, or the `random` module itself."""
-
-    def uniform(self, a: float, b: float) -> float: ...
-    def gauss(self, mu: float, sigma: float) -> float: ...
-    def getrandbits(self, k: int, /) -> int: ...
+#: The initialisers a model takes by name (`init=`, `bias_init=`; see `micrograd.nn.initializers`).
+INITS = tuple(INITIALIZERS)
 
 
 #: A model's `seed=`: None (Python's global `random`), an int, or a generator to draw from.
@@ -79,19 +72,6 @@ def _micrograd_nonlin(activation: str | bool, nonlin: bool | None) -> str:
     return "relu" if check_bool("", "nonlin", nonlin) else "linear"
 
 
-def _initial_weight(init: str, rng: RandomSource, fan_in: int, fan_out: int) -> float:
-    if init == "uniform":  # micrograd's U(-1, 1)
-        return rng.uniform(-1.0, 1.0)
-    if init == "normal":  # N(0, 1)
-        return rng.gauss(0.0, 1.0)
-    if init == "xavier":  # Glorot & Bengio (2010), uniform: keeps the variance of activations
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-limit, limit)
-    if init == "he":  # He et al. (2015), normal: the same for ReLU layers
-        return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
-    raise ValueError(f"unknown init {init!r}; choose one of: {', '.join(INITS)}")
-
-
 class Module:
     """Anything with parameters: a neuron, a layer, a model."""
 
@@ -107,7 +87,10 @@ class Module:
 class Neuron(Module):
     """activation(w · x + b): one weight per input and a bias.
 
-    micrograd's `Neuron(nin, nonlin=True)` works too: nonlin=True is "relu", False is "linear".
+    The weights are drawn by `init` (micrograd's U(−1, 1) unless told otherwise), then the bias by
+    `bias_init` (0 unless told otherwise); `fan_out`, the size of the neuron's layer, is what
+    Glorot's formulas read. micrograd's `Neuron(nin, nonlin=True)` works too: nonlin=True is
+    "relu", False is "linear".
     """
 
     def __init__(
@@ -116,19 +99,22 @@ class Neuron(Module):
         activation: str | bool = "relu",
         *,
         nonlin: bool | None = None,
-        init: str = "uniform",
+        init: InitializerLike = "uniform",
+        bias_init: InitializerLike = "zeros",
         seed: Seed = None,
         name: str = "N",
         fan_out: int = 1,
     ) -> None:
         check_int("", "nin", nin)
         activation = _micrograd_nonlin(activation, nonlin)
+        draw_w = get_initializer("", "init", init)
+        draw_b = get_initializer("", "bias_init", bias_init)
         self.activation = activation
         self._activate = _check_activation(activation)
         self.name = name
         rng = rng_from_seed(seed)
-        self.w = [Parameter(_initial_weight(init, rng, nin, fan_out), f"{name}.w{i}") for i in range(nin)]
-        self.b = Parameter(0.0, f"{name}.b")
+        self.w = [Parameter(draw_w(rng, nin, fan_out), f"{name}.w{i}") for i in range(nin)]
+        self.b = Parameter(draw_b(rng, nin, fan_out), f"{name}.b")
 
     @property
     def nonlin(self) -> bool:
@@ -172,7 +158,8 @@ class Layer(Module):
         activation: str | bool = "relu",
         *,
         nonlin: bool | None = None,
-        init: str = "uniform",
+        init: InitializerLike = "uniform",
+        bias_init: InitializerLike = "zeros",
         seed: Seed = None,
         name: str = "L",
     ) -> None:
@@ -182,7 +169,8 @@ class Layer(Module):
         rng = rng_from_seed(seed)
         self.name = name
         self.neurons = [
-            Neuron(nin, activation, init=init, seed=rng, name=f"{name}.N{i}", fan_out=nout) for i in range(nout)
+            Neuron(nin, activation, init=init, bias_init=bias_init, seed=rng, name=f"{name}.N{i}", fan_out=nout)
+            for i in range(nout)
         ]
 
     def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
@@ -211,6 +199,9 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: `MLP(3, [4, 4, 1])` has layers L1 (3→4), L2 (4→4), L3 (4→1).
 
+    Every layer draws its weights by `init` and its biases by `bias_init` (a name of
+    `micrograd.nn.initializers.INITIALIZERS` or an initializer object).
+
     Hidden layers use `activation`, the last layer `output_activation` (linear by default, as in
     micrograd). Calling it returns a single Value when the last layer has one neuron.
     """
@@ -222,7 +213,8 @@ class MLP(Module):
         activation: str = "relu",
         output_activation: str = "linear",
         *,
-        init: str = "uniform",
+        init: InitializerLike = "uniform",
+        bias_init: InitializerLike = "zeros",
         seed: Seed = None,
     ) -> None:
         check_int("", "nin", nin)
@@ -240,6 +232,7 @@ class MLP(Module):
                 sizes[i + 1],
                 activation if i < len(nouts) - 1 else output_activation,
                 init=init,
+                bias_init=bias_init,
                 seed=rng,
                 name=f"L{i + 1}",
             )

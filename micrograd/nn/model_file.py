@@ -16,7 +16,7 @@ from typing import Any
 from ..files import write_atomic
 
 FORMAT = "micrograd-lab/sequential"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: before Dense had kernel_initializer and bias_initializer
 
 
 def model_to_dict(model: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ size and each layer's settings), and each Dense layer's weights, one row per neu
 
     {
       "format": "micrograd-lab/sequential",
-      "format_version": 1,
+      "format_version": 2,
       "architecture": {"input_dim": 2, "layers": [{"type": "Dense", "units": 4, ...}, ...]},
       "weights": {"L1": {"w": [[w0, w1], ...one row per neuron...], "b": [b0, ...]}, ...}
     }
@@ -27,6 +27,10 @@ from typing import Any
 from .layers import LAYER_TYPES, layer_type_names
 from .model_file import FORMAT, FORMAT_VERSION, model_to_dict, save_model
 from .sequential import Sequential
+
+# Version 1 named a Dense layer's kernel initialiser "init" (its biases started at 0); version 2
+# writes "kernel_initializer" and "bias_initializer", as Keras does. Both are read.
+READABLE_VERSIONS = (1, FORMAT_VERSION)
 
 # A model file is small: 100,000 parameters (far more than a scalar engine trains) take under
 # 3 MB of JSON. Larger files, or architectures with more parameters, are refused before they
@@ -70,17 +74,21 @@ def _check_keys(path: str, where: str, obj: Any, required: set[str]) -> None:
         raise _fail(path, f"{where} has unknown entries {', '.join(sorted(extra))}")
 
 
-def _check_layer(path: str, i: int, config: Any) -> None:
-    """One layer's config: a known type with exactly its settings, each valid (the type's own check)."""
+def _check_layer(path: str, i: int, config: Any, version: int) -> dict[str, Any]:
+    """One layer's config: a known type with exactly its settings, each valid (the type's own
+    check). Returns it in today's keys (a version-1 file's, upgraded by the layer type)."""
     where = f"architecture.layers[{i}]"
     kind = config.get("type") if isinstance(config, dict) else config
     layer_type = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
     if layer_type is None:
         raise _fail(path, f"{where} has type {kind!r:.60}; a model file holds {layer_type_names()} layers")
+    if version == 1:
+        config = layer_type.upgrade_config(config)
     _check_keys(path, where, config, {"type", *layer_type.CONFIG_KEYS})
     problem = layer_type.check_config(config)
     if problem is not None:
         raise _fail(path, f"{where}.{problem}")
+    return config
 
 
 def model_from_dict(doc: Any, path: str = "<dict>") -> Sequential:
@@ -88,11 +96,12 @@ def model_from_dict(doc: Any, path: str = "<dict>") -> Sequential:
     _check_keys(path, "the file", doc, {"format", "format_version", "architecture", "weights"})
     if doc["format"] != FORMAT:
         raise _fail(path, f"format is {doc['format']!r:.60}, not {FORMAT!r}")
-    if doc["format_version"] != FORMAT_VERSION or not _is_int(doc["format_version"]):
+    version = doc["format_version"]
+    if version not in READABLE_VERSIONS or not _is_int(version):
         raise _fail(
             path,
-            f"format_version {doc['format_version']!r:.60} is not supported; "
-            f"this version of micrograd-lab reads version {FORMAT_VERSION}",
+            f"format_version {version!r:.60} is not supported; "
+            f"this version of micrograd-lab reads versions {' and '.join(map(str, READABLE_VERSIONS))}",
         )
     arch = doc["architecture"]
     _check_keys(path, "architecture", arch, {"input_dim", "layers"})
@@ -100,13 +109,12 @@ def model_from_dict(doc: Any, path: str = "<dict>") -> Sequential:
         raise _fail(path, f"architecture.input_dim must be a positive int, got {arch['input_dim']!r:.60}")
     if not isinstance(arch["layers"], list) or not arch["layers"]:
         raise _fail(path, "architecture.layers must be a non-empty list")
-    for i, config in enumerate(arch["layers"]):
-        _check_layer(path, i, config)
+    configs = [_check_layer(path, i, config, version) for i, config in enumerate(arch["layers"])]
     if not isinstance(doc["weights"], dict):
         raise _fail(path, f"weights must be a JSON object, got {type(doc['weights']).__name__}")
 
     try:  # the layers' own checks (such as softmax over one unit) still apply
-        layers = [LAYER_TYPES[config["type"]].from_config(config) for config in arch["layers"]]
+        layers = [LAYER_TYPES[config["type"]].from_config(config) for config in configs]
     except ValueError as err:
         raise _fail(path, f"architecture: {err}") from None
     # Count the parameters the architecture declares before building it (which makes them).

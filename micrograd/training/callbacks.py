@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from ..checks import check_bool, check_choice, check_int, check_number
+from ..engine import Tape, Value, no_grad
 
 Logs = dict[str, float]
 
@@ -195,4 +198,125 @@ class WeightRecorder(Callback):
         return f"WeightRecorder(every={self.every!r}: {len(self.weights)} records)"
 
 
-__all__ = ["Callback", "EarlyStopping", "History", "LearningRateScheduler", "WeightRecorder"]
+# -- gradient flow ---------------------------------------------------------------------------------
+
+
+class GradientFlow(Callback):
+    """Record how much gradient reaches each layer, and how many ReLU units are dead, every epoch.
+
+    Into the epoch's logs, and so into the `History` that `fit` returns (plotted by
+    `viz.plot_gradient_flow`):
+    - "grad_norm/L1", "grad_norm/L2", ...: the L2 norm of the gradient of the layer's weights (its
+      kernel, ‖∂J/∂W‖; the biases are left out, as in the usual gradient-flow plots: a bias is a
+      weight on a constant input), taken after each batch's backward pass and averaged over the
+      epoch's batches. With one batch per epoch it is exactly that batch's gradient norm.
+    - "dead_relu/L1", ...: for each ReLU layer, when `X` is given, the fraction of its units whose
+      output is 0 for every sample of `X`, with the weights at the end of the epoch (such a unit
+      passes no gradient back and so cannot learn again on that data).
+
+    It reads only the model's public state (its layers and each parameter's `.grad`), so both
+    engines of `fit` record the same figures.
+    """
+
+    def __init__(self, X: Any = None) -> None:
+        if X is not None:
+            X = np.asarray(X, dtype=np.float64)
+            if X.ndim != 2 or X.shape[0] == 0 or not np.all(np.isfinite(X)):
+                raise ValueError(f"GradientFlow: X must be finite numbers of shape (samples, features), got {X.shape}")
+        self.X = X
+        self._sums: dict[str, float] = {}
+        self._batches = 0
+        self._probe: DeadReluProbe | None = None
+
+    def _weighted_layers(self) -> list[Any]:
+        return [layer for layer in self.model.layers if layer.kernel_parameters()]
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        if self.X is not None and self.X.shape[1] != self.model.input_dim:
+            raise ValueError(f"GradientFlow: X has {self.X.shape[1]} features, the model takes {self.model.input_dim}")
+        self._probe = None if self.X is None else DeadReluProbe(self.model, self.X)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._sums = {layer.name: 0.0 for layer in self._weighted_layers()}
+        self._batches = 0
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        for layer in self._weighted_layers():
+            self._sums[layer.name] += math.sqrt(math.fsum(p.grad * p.grad for p in layer.kernel_parameters()))
+        self._batches += 1
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if logs is None or not self._batches:
+            return
+        for name, total in self._sums.items():
+            logs[f"grad_norm/{name}"] = total / self._batches
+        if self._probe is not None:
+            logs.update(self._probe.fractions())
+
+
+def dead_relu_fractions(model: Any, X: np.ndarray) -> dict[str, float]:
+    """{"dead_relu/L1": fraction, ...}: for each ReLU layer of `model`, the fraction of its units
+    whose output is 0 for every row of `X` (the model run without dropout)."""
+    return DeadReluProbe(model, X).fractions()
+
+
+class DeadReluProbe:
+    """Counts dead ReLU units of a model on fixed data, again after every change of its weights.
+
+    The layers up to the last ReLU one are recorded once on a `Tape` (which reads the weights
+    afresh at each run) and run on all of `X` at once; a softmax layer below a ReLU one (a graph
+    that depends on the data) is run sample by sample instead. Both give the engine's numbers.
+    """
+
+    def __init__(self, model: Any, X: np.ndarray) -> None:
+        self.X = X
+        relu_at = [k for k, layer in enumerate(model.layers) if layer.activation == "relu"]
+        self.layers = list(model.layers)[: relu_at[-1] + 1] if relu_at else []
+        self.tape: Tape | None = None
+        self.xs: list[Value] = []
+        self.names: list[str] = []  # the layer of each ReLU unit, unit by unit
+        if self.layers and not any(layer.activation == "softmax" for layer in self.layers):
+            self.xs = [Value(float(v), f"x{j}") for j, v in enumerate(X[0])]
+            self.names, values = _relu_outputs(self.layers, self.xs)
+            self.tape = Tape.record(values, inputs=self.xs)
+        elif self.layers:
+            with no_grad():
+                self.names = _relu_outputs(self.layers, X[0].tolist())[0]
+
+    def fractions(self) -> dict[str, float]:
+        if not self.layers:
+            return {}
+        if self.tape is not None:
+            feed = {x: self.X[:, j] for j, x in enumerate(self.xs)}
+            outputs = np.asarray(self.tape.forward(feed)).reshape(self.X.shape[0], -1)
+        else:
+            with no_grad():
+                outputs = np.array([_relu_outputs(self.layers, row)[1] for row in self.X.tolist()])
+        dead = np.all(outputs == 0.0, axis=0)  # one column per ReLU unit
+        units = np.array(self.names)
+        return {f"dead_relu/{name}": float(np.mean(dead[units == name])) for name in dict.fromkeys(self.names)}
+
+
+def _relu_outputs(layers: list[Any], row: list[Any]) -> tuple[list[str], list[Any]]:
+    """One sample through `layers`: (each ReLU unit's layer name, its output), unit by unit."""
+    values = [v if isinstance(v, Value) else Value(v) for v in row]
+    names: list[str] = []
+    outputs: list[Any] = []
+    for layer in layers:
+        values = layer(values, training=False)
+        if layer.activation == "relu":
+            names += [layer.name] * len(values)
+            outputs += values if isinstance(row[0], Value) else [v.data for v in values]
+    return names, outputs
+
+
+__all__ = [
+    "Callback",
+    "DeadReluProbe",
+    "EarlyStopping",
+    "GradientFlow",
+    "History",
+    "LearningRateScheduler",
+    "WeightRecorder",
+    "dead_relu_fractions",
+]

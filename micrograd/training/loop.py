@@ -223,7 +223,8 @@ def fit(
     `shuffle_rng` shuffles the samples at each epoch (None: keep their order).
     """
     history = History()
-    callbacks = [history, *callbacks]
+    # History comes last, as in Keras: a callback may add figures to an epoch's logs (GradientFlow does).
+    callbacks = [*callbacks, history]
     names = ["loss", *(metric_name(m) for m in model.metrics)]
     log_names = names + ([f"val_{name}" for name in names] if validation_data is not None else [])
     n = X.shape[0]
