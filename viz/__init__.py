@@ -14,7 +14,7 @@ from .html import export_html
 from .lecture import draw_dot
 from .network import draw_network
 from .nudge import nudge
-from .plots import plot_decision_boundary, plot_history
+from .plots import plot_decision_boundary, plot_digits, plot_history
 from .render import GraphvizNotFoundError, save
 from .steps import steps
 from .trace_table import trace_table
@@ -27,6 +27,7 @@ __all__ = [
     "export_html",
     "nudge",
     "plot_decision_boundary",
+    "plot_digits",
     "plot_history",
     "save",
     "steps",
