@@ -112,3 +112,19 @@ def test_a_missing_or_damaged_file_is_named(tmp_path, monkeypatch):
     (tmp_path / "digits.csv.gz").write_bytes(gzip.compress(b"1,2,3\n4,5,6\n"))
     with pytest.raises(ValueError, match=r"load_digits: .* shape \(2, 3\), expected \(1797, 65\); the file is damaged"):
         load_digits()
+
+
+def test_notebook_05s_digits_model_reaches_95_percent_on_the_test_set():
+    """The model of notebook 05's digits section, trained the same way: ≥ 95% on digits it never saw."""
+    from micrograd import Dense, Sequential
+    from micrograd.optim import Adam
+
+    X, y = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.2, seed=0)
+    model = Sequential([Dense(32, "relu", init="he"), Dense(10, "softmax", init="xavier")], input_dim=64, seed=0)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=Adam(lr=0.003), metrics=["accuracy"])
+    model.fit(X_train, y_train, epochs=8, batch_size=32, seed=0, verbose=0)
+    _, accuracy = model.evaluate(X_test, y_test)
+    predicted = model.predict(X_test).argmax(axis=1)
+    assert accuracy == np.mean(predicted == y_test)  # evaluate's accuracy is the argmax's
+    assert accuracy >= 0.95
