@@ -451,7 +451,7 @@ def main() -> None:
     checks: list[tuple[str, str, bool]] = []
     header = (
         f"\n{'workload (ms per step)':32} {'micrograd':>10} {'PyTorch':>9} {'NumPy':>8} {'vs torch':>9} "
-        f"{'vs NumPy':>9} {'record':>9} {'mem micrograd*':>14} {'mem NumPy':>10} {'mem torch':>11}"
+        f"{'vs NumPy':>9} {'record':>9} {'mem micrograd*':>15} {'mem NumPy':>10} {'mem torch':>11}"
     )
     print(header)
     print("-" * (len(header) - 1))
@@ -462,7 +462,7 @@ def main() -> None:
         mem_ours, mem_torch, mem_hand = (figure(e, name, "memory") for e in ENGINES)
         print(
             f"{name:32} {fmt_ms(ours):>10} {fmt_ms(theirs):>9} {fmt_ms(hand):>8} {ours / theirs:8.1f}x "
-            f"{ours / hand:8.1f}x {record:8.2f}s {fmt_bytes(mem_ours):>14} {fmt_bytes(mem_hand):>10} "
+            f"{ours / hand:8.1f}x {record:8.2f}s {fmt_bytes(mem_ours):>15} {fmt_bytes(mem_hand):>10} "
             f"{fmt_bytes(mem_torch):>11}"
         )
         ratio = ours / theirs
