@@ -264,5 +264,7 @@ def test_plot_digits_rejects_what_it_cannot_draw():
         plot_digits(X[:101], y[:101])
     with pytest.raises(ValueError, match="NaN or infinite"):
         plot_digits(np.full((2, 64), np.nan), y[:2])
+    with pytest.raises(TypeError, match="plot_digits: images must be an array of pixel values, got 'abc'"):
+        plot_digits("abc", [1])
     with pytest.raises(TypeError, match="plot_digits: columns must be a positive int"):
         plot_digits(X[:2], y[:2], columns=2.5)

@@ -156,7 +156,10 @@ def plot_digits(
     reads "true 3 / pred 8", and a wrong prediction is drawn in red with a red frame. At most
     100 images, `columns` to a row. Returns the Figure.
     """
-    pictures = np.asarray(images, dtype=np.float64)
+    try:
+        pictures = np.asarray(images, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"plot_digits: images must be an array of pixel values, got {images!r:.60}") from None
     if pictures.ndim == 2:
         side = math.isqrt(pictures.shape[1])
         if side * side != pictures.shape[1] or side == 0:
