@@ -49,6 +49,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # micrograd from this checkout, imported by the workers only when they run
 
 # name: (layer sizes, output, batch). "binary": one sigmoid unit; "softmax": cross-entropy over classes.
 WORKLOADS: dict[str, tuple[list[int], str, int]] = {
@@ -72,7 +73,6 @@ def data(name: str, rows: int) -> tuple[Any, Any]:
     """`rows` samples for a workload: X float64 (rows, inputs), y int64 (rows,)."""
     import numpy as np
 
-    sys.path.insert(0, str(ROOT))
     from micrograd.datasets import load_digits, make_moons
 
     sizes, _, _ = WORKLOADS[name]
@@ -89,7 +89,6 @@ def data(name: str, rows: int) -> tuple[Any, Any]:
 
 
 def run_micrograd(name: str, steps: int) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
     from micrograd import Dense, Sequential
     from micrograd.optim import SGD
     from micrograd.training.callbacks import Callback
@@ -141,7 +140,6 @@ def run_micrograd(name: str, steps: int) -> dict[str, Any]:
 
 def run_micrograd_epochs() -> float:
     """Ten epochs of the digits with `fit` (batch 32), recording included."""
-    sys.path.insert(0, str(ROOT))
     from micrograd import Dense, Sequential
     from micrograd.datasets import load_digits
     from micrograd.optim import SGD
@@ -196,7 +194,6 @@ def run_torch(name: str, steps: int) -> dict[str, Any]:
 def run_torch_epochs() -> float:
     import torch
 
-    sys.path.insert(0, str(ROOT))
     from micrograd.datasets import load_digits
 
     torch.manual_seed(0)
