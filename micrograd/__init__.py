@@ -4,7 +4,7 @@ The folders are the layers, each built only on the ones before it:
 - `micrograd.engine`: `Value`, the ops it records, the backward walk, the tape, gradcheck;
 - `micrograd.training`: losses, optimizers, metrics, callbacks and the training loop;
 - `micrograd.nn`: micrograd's Neuron/Layer/MLP and the Keras-style Sequential;
-- `micrograd.data`: small datasets made on the spot.
+- `micrograd.data`: small datasets made on the spot, and the 8×8 handwritten digits.
 """
 
 from .engine import (

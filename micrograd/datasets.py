@@ -1,4 +1,4 @@
-"""`from micrograd.datasets import make_moons`: the datasets live in `micrograd.data.datasets`."""
+"""`from micrograd.datasets import make_moons, load_digits`: the datasets live in `micrograd.data`."""
 
-from .data.datasets import *  # noqa: F403
-from .data.datasets import __all__  # noqa: F401
+from .data import *  # noqa: F403
+from .data import __all__  # noqa: F401

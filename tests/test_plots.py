@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from micrograd.datasets import make_blobs, make_moons, make_spirals
+from micrograd.datasets import load_digits, make_blobs, make_moons, make_spirals
 from micrograd.nn.sequential import Dense, Sequential
 from micrograd.optim import Adam
 from micrograd.training.callbacks import History
-from viz.plots import plot_decision_boundary, plot_history
+from viz.plots import plot_decision_boundary, plot_digits, plot_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -262,3 +262,59 @@ def test_all_zero_gradients_are_drawn_on_a_linear_scale():
     fig = plot_gradient_flow({"loss": [1.0, 1.0], "grad_norm/L1": [0.0, 0.0], "grad_norm/L2": [0.0, 0.0]})
     assert fig.axes[0].get_yscale() == "linear"
     assert list(fig.axes[0].get_lines()[0].get_ydata()) == [0.0, 0.0]
+
+
+# -- plot_digits ---------------------------------------------------------------------------------
+
+
+def test_plot_digits_draws_each_image_with_its_label(tmp_path):
+    X, y = load_digits()
+    path = tmp_path / "digits.png"
+    fig = plot_digits(X[:12], y[:12], columns=5, path=path)
+    first = assert_png(path)
+    plot_digits(X[:12], y[:12], columns=5, path=path)
+    assert Path(path).read_bytes() == first  # deterministic, written atomically
+    assert os.listdir(tmp_path) == ["digits.png"]
+    axes = fig.axes
+    assert len(axes) == 15  # 3 rows of 5; the last 3 cells empty and hidden
+    assert [ax.get_title() for ax in axes[:12]] == [str(v) for v in y[:12]]
+    assert not any(ax.axison for ax in axes[12:])
+    # Each cell shows its image, row by row, ink dark: the 8×8 picture itself, on one scale for all.
+    for ax, row in zip(axes[:12], X[:12]):
+        (image,) = ax.get_images()
+        assert np.array_equal(np.asarray(image.get_array()), row.reshape(8, 8))
+        assert image.get_cmap().name == "gray_r" and image.get_clim() == (0.0, 16.0)
+    # (n, 8, 8) images and float labels that are whole numbers give the same titles.
+    again = plot_digits(X[:3].reshape(3, 8, 8), y[:3].astype(float))
+    assert [ax.get_title() for ax in again.axes] == ["0", "1", "2"]
+
+
+def test_plot_digits_marks_wrong_predictions_in_red():
+    X, y = load_digits()
+    predicted = y[:4].copy()
+    predicted[2] = 7
+    fig = plot_digits(X[:4], y[:4], predicted)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["true 0\npred 0", "true 1\npred 1", "true 2\npred 7", "true 3\npred 3"]
+    colours = [ax.title.get_color() for ax in fig.axes]
+    assert colours == ["black", "black", "#c00000", "black"]
+    assert fig.axes[2].spines["left"].get_edgecolor()[:3] == (0xC0 / 255, 0.0, 0.0)
+    assert fig.axes[2].spines["left"].get_linewidth() > fig.axes[0].spines["left"].get_linewidth()
+
+
+def test_plot_digits_rejects_what_it_cannot_draw():
+    X, y = load_digits()
+    with pytest.raises(ValueError, match="side·side pixels\\), got 63 pixels"):
+        plot_digits(X[:5, :63], y[:5])
+    with pytest.raises(ValueError, match="plot_digits: 5 images but 4 labels"):
+        plot_digits(X[:5], y[:4])
+    with pytest.raises(ValueError, match="plot_digits: 5 images but 6 predicted"):
+        plot_digits(X[:5], y[:5], y[:6])
+    with pytest.raises(ValueError, match=r"1 to 100 images .* got an array of shape \(101, 8, 8\)"):
+        plot_digits(X[:101], y[:101])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        plot_digits(np.full((2, 64), np.nan), y[:2])
+    with pytest.raises(TypeError, match="plot_digits: images must be an array of pixel values, got 'abc'"):
+        plot_digits("abc", [1])
+    with pytest.raises(TypeError, match="plot_digits: columns must be a positive int"):
+        plot_digits(X[:2], y[:2], columns=2.5)

@@ -21,7 +21,7 @@ from .landscape import plot_landscape
 from .lecture import draw_dot
 from .network import draw_network
 from .nudge import nudge
-from .plots import plot_decision_boundary, plot_history
+from .plots import plot_decision_boundary, plot_digits, plot_history
 from .render import GraphvizNotFoundError, save
 from .steps import steps
 from .trace_table import trace_table
@@ -36,6 +36,7 @@ __all__ = [
     "nudge",
     "plot_activations",
     "plot_decision_boundary",
+    "plot_digits",
     "plot_gradient_flow",
     "plot_history",
     "plot_landscape",
