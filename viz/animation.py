@@ -15,6 +15,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,10 @@ class TrainingAnimation:
     outputs on the grid then (one row per grid point), `history` what `fit` returned.
     """
 
-    def __init__(self, animation: Any, recorder: BoundaryRecorder, history: Any, fps: int, dpi: int) -> None:
-        self.animation = animation
+    def __init__(self, draw: Callable[[], Any], recorder: BoundaryRecorder, history: Any, fps: int, dpi: int) -> None:
+        # matplotlib's Animation is made when it is played or saved, each time anew: one left
+        # unplayed (in a script) would warn "Animation was deleted without rendering anything".
+        self._draw = draw
         self.epochs = recorder.epochs
         self.outputs = recorder.outputs
         self.history = history
@@ -105,7 +108,7 @@ class TrainingAnimation:
         animation's numbers and a count of the pages made so far in this process, so a notebook
         run afresh stores the same text, and two players on one page never share an id.
         """
-        html = self.animation.to_jshtml(fps=self.fps, embed_frames=True, default_mode="loop")
+        html = self._draw().to_jshtml(fps=self.fps, embed_frames=True, default_mode="loop")
         html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*">', "", html)
         html = re.sub(r'<i class="(fa [^"]*)"></i>', lambda icon: BUTTON_SYMBOLS.get(icon[1], "•"), html)
         digest = hashlib.sha256(f"{self.epochs}|{self.fps}|{self.dpi}|{next(_PAGES)}".encode())
@@ -126,7 +129,7 @@ class TrainingAnimation:
             raise ValueError(f"TrainingAnimation.save writes a GIF: give a path ending in .gif, got {path!r:.80}")
         with tempfile.TemporaryDirectory() as folder:
             temporary = Path(folder) / "animation.gif"
-            self.animation.save(temporary, writer=PillowWriter(fps=self.fps))
+            self._draw().save(temporary, writer=PillowWriter(fps=self.fps))
             write_atomic(path, temporary.read_bytes())
 
     def __repr__(self) -> str:
@@ -169,8 +172,7 @@ def animate_training(
     callbacks = [*list(fit_options.pop("callbacks", None) or []), recorder]
     fit_options.setdefault("verbose", 0)
     history = model.fit(X, y, epochs=epochs, callbacks=callbacks, **fit_options)
-    animation = _animation(grid, recorder, X, labels, epochs, dpi)
-    return TrainingAnimation(animation, recorder, history, fps, dpi)
+    return TrainingAnimation(lambda: _animation(grid, recorder, X, labels, epochs, dpi), recorder, history, fps, dpi)
 
 
 def _animation(
