@@ -221,6 +221,8 @@ class Tape:
         names: list[str],
         instructions: list[Instruction],
         inputs: Sequence[Value],
+        parameters: Sequence[Value] | None = None,
+        lower: bool = True,
     ) -> None:
         self.nodes = nodes
         self.kinds = kinds
@@ -229,26 +231,45 @@ class Tape:
         self.instructions = tuple(instructions)
         self.inputs = tuple(inputs)
         self.slot_of: dict[Value, int] = {node: s for s, node in enumerate(nodes)}
-        self.parameters = tuple(node for node, kind in zip(nodes, kinds) if kind == "parameter")
+        found = tuple(node for node, kind in zip(nodes, kinds) if kind == "parameter")
+        self.parameters = found if parameters is None else _check_parameters(parameters, found)
+        self._parameter_slots = [self.slot_of[p] for p in self.parameters]
+        self._parameter_number = {s: i for i, s in enumerate(self._parameter_slots)}
+        self._constant_slots = [s for s, kind in enumerate(kinds) if kind == "constant"]
         self.outputs = tuple(outputs)
         self._single = single_output
         self._output_slots = [self.slot_of[out] for out in outputs]
         self._varying = [kind == "input" for kind in kinds]
         for ins in self.instructions:
             self._varying[ins.out] = ins.varying
-        self._schedule = _Schedule(self)
+        #: The layers run as matrix products (see `Layer`); the rest runs op by op.
+        self.layers: tuple[Layer, ...] = tuple(_find_layers(self)) if lower else ()
+        self._schedule = _Schedule(self, list(self.layers))
         self._values: _Values | None = None  # every slot's value after the latest forward
         self._n: int | None = None  # the batch size of the latest forward (None: no sample axis)
 
     # -- recording ------------------------------------------------------------------------------
 
     @classmethod
-    def record(cls, output: Value | Sequence[Value], inputs: Sequence[Value] = ()) -> Tape:
+    def record(
+        cls,
+        output: Value | Sequence[Value],
+        inputs: Sequence[Value] = (),
+        parameters: Sequence[Value] | None = None,
+        lower: bool = True,
+    ) -> Tape:
         """Walk the graph below `output` once (no recursion) into a list of instructions.
 
         `inputs` are leaves whose values `forward` takes as arrays (one value per sample); every
         other non-constant leaf is a parameter. `output` may be a list of Values (a model with
-        several outputs): `forward` then returns one column per output.
+        several outputs): `forward` then returns one column per output. `parameters` fixes the
+        order of `Tape.parameters` (the flat arrays of `forward(parameters=...)` and
+        `parameter_gradients()`): it must list exactly the parameter leaves (`model.parameters()`);
+        default: their order in the graph.
+
+        `lower`: find the layers (weighted sums reading the same inputs, `Layer`) and run each as
+        one matrix product; `lower=False` keeps every instruction op by op, whose values and
+        gradients are the scalar engine's bit for bit (a matrix product adds in another order).
         """
         single = isinstance(output, Value)
         outputs = [output] if isinstance(output, Value) else _check_outputs(output)
@@ -307,7 +328,7 @@ class Tape:
                 arg = node.arg if op.arity == 1 else None
                 instructions.append(Instruction(op, out, operands, arg, is_varying))
         names = [names_by_node[node] for node in nodes]
-        return cls(outputs, single, nodes, kinds, names, instructions, inputs)
+        return cls(outputs, single, nodes, kinds, names, instructions, inputs, parameters, lower)
 
     def check_same_structure(self, other: Tape, what: str = "the two recordings") -> None:
         """Raise `DataDependentGraphError` naming the first instruction where `other` differs.
@@ -338,17 +359,21 @@ class Tape:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def forward(self, feed: Mapping[Value, Any] | None = None) -> np.ndarray:
+    def forward(self, feed: Mapping[Value, Any] | None = None, parameters: np.ndarray | None = None) -> np.ndarray:
         """Run the program on a batch: `feed` maps each input leaf to a 1-D array (one value per
         sample) or to a number (the same for every sample). Returns the output for each sample:
         shape (n,), or (n, k) for k outputs; without any 1-D array, shape () or (k,).
+
+        `parameters`: the parameters' values as one float64 array in `self.parameters` order
+        (how `fit` keeps them during training); default: read from each parameter's `.data`.
 
         An input outside an op's domain raises the engine's error, naming the sample and the tape
         line: no NumPy warning, no silent NaN. (Lines run level by level, so when several lines
         fail, the one reported is the first of the lowest level, not always the first line.)
         """
         shared, inputs, n = self._bind(feed)
-        values = self._schedule.forward(shared, inputs, n)
+        theta = self._parameter_array(parameters)
+        values = self._schedule.forward(theta, shared, inputs, n)
         self._values, self._n = values, n
         columns = [values.array(s) for s in self._output_slots]
         out = columns[0].copy() if self._single else np.stack(columns, axis=-1)
@@ -362,11 +387,15 @@ class Tape:
         sum. `grad_output` (shape like `forward`'s result) weighs each sample's output instead of 1:
         the chain rule from a loss computed outside the tape.
         """
-        adjoints = self._backprop(grad_output, every_node=False)
+        for p, g in zip(self.parameters, self.parameter_gradients(reduce, grad_output).tolist()):
+            p.grad += g
+
+    def parameter_gradients(self, reduce: str = "mean", grad_output: Any = None) -> np.ndarray:
+        """The gradient of every parameter as one array in `self.parameters` order (what `backward`
+        adds to the `.grad`s), after `forward`, without touching any `.grad`."""
+        _, grad = self._backprop(grad_output, every_node=False)
         scale = self._scale(reduce)
-        for p in self.parameters:
-            g = float(adjoints[self.slot_of[p]])
-            p.grad += g / scale if scale != 1 else g
+        return grad / scale if scale != 1 else grad
 
     def gradients(self, reduce: str = "mean", grad_output: Any = None) -> dict[Value, Array]:
         """∂output/∂node for every recorded node, after `forward`, without touching any `.grad`.
@@ -375,7 +404,7 @@ class Tape:
         gradient per sample (an array); a node the same for all (a parameter, w ** 2) gets the
         reduced gradient of the batch, as `backward` would add to a parameter.
         """
-        adjoints = self._backprop(grad_output)
+        adjoints, _ = self._backprop(grad_output)
         scale = self._scale(reduce)
         result: dict[Value, Array] = {}
         for s, node in enumerate(self.nodes):
@@ -389,7 +418,14 @@ class Tape:
     def adjoint_trace(self, grad_output: Any = None) -> list[AdjointStep]:
         """Every chain-rule term of the backward pass (for the trace table), in `backward_steps()`
         order, with the numbers of the latest `forward`. Touches no `.grad`. A term of a
-        per-sample node has one number per sample and no running total (`total` is None)."""
+        per-sample node has one number per sample and no running total (`total` is None).
+        Only for a tape run op by op (`lower=False`, or one without layers): a matrix product
+        has no terms of its own."""
+        if self.layers:
+            raise ValueError(
+                f"Tape.adjoint_trace: this tape runs {len(self.layers)} layer(s) as matrix products, "
+                "which have no term-by-term trace; record it with Tape.record(..., lower=False)"
+            )
         trace: list = []
         self._backprop(grad_output, trace)
         trace.sort(key=lambda entry: (-entry[0], entry[1]))
@@ -492,8 +528,21 @@ class Tape:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _bind(self, feed: Mapping[Value, Any] | None) -> tuple[list, dict[int, Any], int | None]:
-        """The values before the first instruction: parameters from `.data` (a list by slot), the
+    def _parameter_array(self, parameters: Any) -> np.ndarray:
+        """The parameters as a flat float64 array: `parameters` checked, or read from `.data`."""
+        count = len(self.parameters)
+        if parameters is None:
+            return np.fromiter((p.data for p in self.parameters), np.float64, count)
+        theta = np.asarray(parameters)
+        if theta.dtype != np.float64 or theta.shape != (count,):
+            raise ValueError(
+                f"Tape.forward: parameters must be a float64 array of shape ({count},) in tape.parameters order, "
+                f"got {theta.dtype} of shape {theta.shape}"
+            )
+        return theta
+
+    def _bind(self, feed: Mapping[Value, Any] | None) -> tuple[dict[int, Any], dict[int, Any], int | None]:
+        """The values before the first instruction: constants that are outputs (by slot), the
         inputs from `feed` (by slot: a 1-D array, or a float for every sample), the batch size."""
         if feed is None:
             feed = {}
@@ -531,13 +580,12 @@ class Tape:
                     f"Tape.forward: inputs differ in length: {first!r} has {n} samples but {name!r} has {len(array)}"
                 )
             inputs[self.slot_of[node]] = array.astype(np.float64, copy=False)
-        shared: list[Any] = [None] * len(self.nodes)
-        for s, (node, kind) in enumerate(zip(self.nodes, self.kinds)):
-            if kind == "parameter" or kind == "constant":
-                shared[s] = node.data
+        shared = {s: self.nodes[s].data for s in self._constant_slots}
         return shared, inputs, n
 
-    def _backprop(self, grad_output: Any, trace: list | None = None, every_node: bool = True) -> list:
+    def _backprop(
+        self, grad_output: Any, trace: list | None = None, every_node: bool = True
+    ) -> tuple[dict[int, Any], np.ndarray]:
         """The adjoint of every slot: one per sample (an array) for a per-sample slot, summed over
         the batch for a shared one (a parameter's, before `reduce`); see `_Schedule.backward`."""
         values = self._require_forward()
@@ -615,23 +663,191 @@ def _operand_values(ins: Instruction, value_of: Callable[[int], Any]) -> tuple[A
     return x, (rest[0] if rest else ins.arg)
 
 
-class _Values:
-    """The values of one forward pass: a float per shared slot, a row of `rows` per per-sample slot."""
+class Layer(NamedTuple):
+    """A lowered layer: m neurons, neuron i computing `bias_i + Σ_j weight_ij · x_j` over the same k
+    inputs x, run as ONE matrix product `X @ W.T + b` (`Tape.layers` lists them)."""
 
-    def __init__(self, shared: list, table: np.ndarray, varying: list[bool]) -> None:
-        self.shared = shared  # by slot: the value of a shared slot (None for a per-sample one)
-        self.table = table  # (slots, rows): the value of every per-sample slot (and of shared ones they read)
-        self.varying = varying
+    name: str  # the neurons' common scope ("L1" for L1.N0, L1.N1, ...), else "layer1", "layer2", ...
+    inputs: tuple[int, ...]  # the k input slots x_j
+    outputs: tuple[int, ...]  # the m result slots z_i (the last `+` of each neuron's chain)
+    weights: np.ndarray  # (m, k): the parameter number (index into `Tape.parameters`) of W_ij
+    biases: np.ndarray  # (m,): the parameter number of b_i
+    chains: tuple[tuple[tuple[int, int], ...], ...]  # per neuron, per input: its (`w * x` slot, `+` slot)
+    instructions: frozenset[int]  # the instructions it replaces
+
+
+def _find_layers(tape: Tape) -> list[Layer]:
+    """The weighted sums of `tape` that read the same inputs, grouped into layers (by structure).
+
+    A neuron is a chain `((b + w0 * x0) + w1 * x1) + ...` (what `weighted_sum` builds): b and each
+    w a parameter, each x a per-sample slot, every product and partial sum read only by the next
+    link. Neurons reading the same x's, in the same order, form a layer when all their parameters
+    are distinct and read by no other per-sample instruction (a penalty Σw² on the side is fine).
+    """
+    instructions, kinds, varying = tape.instructions, tape.kinds, tape._varying
+    readers = [0] * len(tape.nodes)  # how many operands (and outputs) read each slot
+    varying_readers = [0] * len(tape.nodes)
+    for ins in instructions:
+        for o in ins.operands:
+            if type(o) is int:
+                readers[o] += 1
+                varying_readers[o] += ins.varying
+    for s in tape._output_slots:
+        readers[s] += 1
+    producer = {ins.out: k for k, ins in enumerate(instructions)}
+    open_chains: dict[int, tuple[int, list[tuple[int, int, int, int, int, int]]]] = {}  # last sum -> chain
+    for k, ins in enumerate(instructions):
+        if ins.op.name != "+" or not ins.varying:
+            continue
+        a, t = ins.operands
+        if type(a) is not int or type(t) is not int or readers[t] != 1 or t not in producer:
+            continue
+        pk = producer[t]
+        product = instructions[pk]
+        if product.op.name != "*":
+            continue
+        w, x = product.operands
+        if type(w) is not int or type(x) is not int or kinds[w] != "parameter" or not varying[x]:
+            continue
+        link = (w, x, t, ins.out, pk, k)
+        if kinds[a] == "parameter":
+            open_chains[ins.out] = (a, [link])
+        elif a in open_chains and readers[a] == 1:
+            bias, links = open_chains.pop(a)
+            links.append(link)
+            open_chains[ins.out] = (bias, links)
+    by_inputs: dict[tuple[int, ...], list[tuple[int, list]]] = {}
+    for bias, links in open_chains.values():  # in program order of each chain's last instruction
+        by_inputs.setdefault(tuple(link[1] for link in links), []).append((bias, links))
+    param_no = {slot: i for i, slot in enumerate(tape._parameter_slots)}
+    layers = []
+    taken: set[str] = set()
+    for xs, neurons in by_inputs.items():
+        params = [bias for bias, _ in neurons] + [link[0] for _, links in neurons for link in links]
+        if len(set(params)) != len(params) or any(varying_readers[p] != 1 for p in params):
+            continue  # a weight shared between neurons, or read elsewhere: left op by op
+        name = _layer_name([tape.nodes[links[-1][3]] for _, links in neurons], len(layers) + 1, taken)
+        layers.append(
+            Layer(
+                name=name,
+                inputs=xs,
+                outputs=tuple(links[-1][3] for _, links in neurons),
+                weights=np.array([[param_no[link[0]] for link in links] for _, links in neurons], dtype=np.intp),
+                biases=np.array([param_no[bias] for bias, _ in neurons], dtype=np.intp),
+                chains=tuple(tuple((link[2], link[3]) for link in links) for _, links in neurons),
+                instructions=frozenset(k for _, links in neurons for link in links for k in link[4:]),
+            )
+        )
+    layers.sort(key=lambda layer: min(layer.instructions))
+    return layers
+
+
+def _layer_name(outputs: list[Value], number: int, taken: set[str]) -> str:
+    """The neurons' common scope without its ".N<i>" ("L1" for L1.N0, L1.N1), else "layer<number>"."""
+    scopes = {re.sub(r"\.N\d+$", "", node.scope) for node in outputs}
+    name = scopes.pop() if len(scopes) == 1 else ""
+    if not name or not re.fullmatch(r"[A-Za-z_][\w.]*", name, flags=re.ASCII) or name in taken:
+        name = f"layer{number}"
+    taken.add(name)
+    return name
+
+
+def _strided(flat: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """flat[index] as a view when `index` is a regular grid (a layer's parameters in `parameters()`
+    order: neuron after neuron), so a matrix product reads and writes the flat array in place."""
+    return np.lib.stride_tricks.as_strided(
+        flat[index.flat[0] :], shape=index.shape, strides=tuple(s * flat.itemsize for s in _grid(index)), writeable=True
+    )
+
+
+def _grid(index: np.ndarray) -> tuple[int, ...]:
+    """The steps of `index` along each axis if it is a regular grid of distinct numbers, else ()."""
+    steps = []
+    for axis in range(index.ndim):
+        size = index.shape[axis]
+        step = int(np.take(index, 1, axis=axis).flat[0] - index.flat[0]) if size > 1 else 1
+        steps.append(step)
+    base = index.flat[0]
+    expected = base + sum(np.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
+                          for axis, (n, step) in enumerate(zip(index.shape, steps)))
+    if not np.array_equal(index, expected) or any(step <= 0 for step in steps):
+        return ()
+    return tuple(steps)
+
+
+class _MatMul:
+    """A lowered layer in a schedule: its inputs' and outputs' rows in the value table, its
+    parameters' places in the flat parameter array (a view when they lie on a grid)."""
+
+    def __init__(self, layer: Layer, x_rows: np.ndarray | slice, out_rows: np.ndarray | slice, level: int) -> None:
+        self.layer = layer
+        self.x_rows, self.out_rows, self.level = x_rows, out_rows, level
+        self.weights_on_grid = bool(_grid(layer.weights)) and bool(_grid(layer.biases))
+        self.terms: tuple[int, int] = (0, 0)  # term rows of ∂/∂x_j, one per input (set by the schedule)
+        self.upstream: list[np.ndarray] = []  # term-row ranks summed into ∂/∂z_i
+        self.inputs_need_terms = True
+
+    def parameters(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(W, b) read from a flat parameter array (views of it when on a grid)."""
+        if self.weights_on_grid:
+            return _strided(flat, self.layer.weights), _strided(flat, self.layer.biases)
+        return flat[self.layer.weights], flat[self.layer.biases]
+
+
+def _rows(rows: list[int]) -> np.ndarray | slice:
+    """Row numbers as a slice when consecutive (a view, no copy), else an index array."""
+    if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+        return slice(rows[0], rows[0] + len(rows))
+    return np.array(rows, dtype=np.intp)
+
+
+class _Values:
+    """The values of one forward pass: a float per shared slot, a row of the table per per-sample
+    slot; the parameters as the flat array they were read from."""
+
+    def __init__(self, schedule: _Schedule, shared: dict[int, Any], theta: np.ndarray, table: np.ndarray) -> None:
+        self.schedule = schedule
+        self.shared = shared  # by slot: the value of a shared slot the program reads
+        self.theta = theta  # the parameters, in `Tape.parameters` order
+        self.table = table  # (rows, samples): every per-sample slot that is not inside a lowered layer
+        self._chains: dict[tuple[int, int], list[np.ndarray]] = {}
 
     def array(self, s: int) -> np.ndarray:
         """Slot s for every sample."""
-        return self.table[s] if self.varying[s] else np.full(self.table.shape[1], self.shared[s])
+        if self.schedule.tape._varying[s]:
+            return self._row(s)
+        return np.full(self.table.shape[1], self._shared(s))
 
     def get(self, s: int, scalar: bool) -> Array:
         """Slot s: a float if shared (or if `scalar`: a forward without a sample axis), else its row."""
-        if not self.varying[s]:
+        if not self.schedule.tape._varying[s]:
+            return self._shared(s)
+        row = self._row(s)
+        return float(row[0]) if scalar else row
+
+    def _shared(self, s: int) -> float:
+        if s in self.shared:
             return self.shared[s]
-        return float(self.table[s][0]) if scalar else self.table[s]
+        return float(self.theta[self.schedule.tape._parameter_number[s]])
+
+    def _row(self, s: int) -> np.ndarray:
+        row = self.schedule.row[s]
+        if row >= 0:
+            return self.table[row]
+        # Inside a lowered layer: the products and partial sums of neuron i, recomputed in the
+        # scalar engine's order ((b + w0·x0) + w1·x1) + ... when asked for (a drawing, a trace).
+        li, i, j, is_sum = self.schedule.internal[s]
+        layer = self.schedule.layers[li]
+        key = (li, i)
+        if key not in self._chains:
+            acc: Any = self.theta[layer.biases[i]]
+            parts = []
+            for jj, x in enumerate(layer.inputs):
+                product = self.theta[layer.weights[i, jj]] * self._row(x)
+                acc = acc + product
+                parts += [product, acc]
+            self._chains[key] = parts
+        return self._chains[key][2 * j + is_sum]
 
 
 class _Group(NamedTuple):
@@ -641,36 +857,53 @@ class _Group(NamedTuple):
 
     op: Op
     ks: list[int]  # the instructions, in program order
-    out: np.ndarray  # their result slots
-    x: np.ndarray  # rows of the first operand, or its constants as a column
+    out: np.ndarray | slice  # the table rows of their results
+    x: np.ndarray | slice  # rows of the first operand, or its constants as a column
     x_is_slot: bool
-    y: np.ndarray | None  # the same for the second operand, or the `arg` column (None: no arg)
+    y: np.ndarray | slice | None  # the same for the second operand, or the `arg` column (None: no arg)
     y_is_slot: bool
     upstream: list[np.ndarray]  # term rows to add, rank by rank, into the adjoint of each result
     terms: list[tuple[int, int, int]]  # (operand position, first row, end row) where its terms go
+    out_slots: list[int]
 
 
 class _Schedule:
     """How a tape runs: the shared instructions one by one on floats (`FLOATS`, exactly as the
-    scalar engine), then the per-sample instructions level by level, grouped.
+    scalar engine), then the per-sample instructions level by level, grouped; each lowered layer
+    (`Layer`) is one matrix product in that order.
 
     Level: a per-sample instruction's level is one more than its operands' highest, so the
-    instructions of one level never read each other. Grouping those with the same op runs a whole
-    layer's `w * x` (16 neurons × 2 inputs) as one array operation: vectorisation across the
-    samples AND across the instructions, as a matrix product does. Each result is still computed
-    by the same formula on the same operands, so the values are the same bits.
+    instructions of one level never read each other. Grouping those with the same op runs a
+    layer's activations (16 relu's) as one array operation. Each result is still computed by the
+    same formula on the same operands, so outside the lowered layers the values are the engine's
+    bits; a matrix product adds its terms in another order (equal to rounding, 1e-15 relative).
 
-    Backward, each chain-rule term is written to its own row of a term table; a node's adjoint
-    is the sum of its terms taken in the scalar engine's order (the order `backward_steps`
-    gives: instructions in reverse, operands left to right), so that grouping changes no bit.
-    A shared node (a parameter) sums its per-sample terms sample by sample, last sample first
-    (the order of the engine's backward through the batch's graph `((l0 + l1) + ...)`), then adds
-    the terms of shared instructions (w ** 2 of a penalty) one by one.
+    The value table has one row per per-sample slot outside the lowered layers (the products and
+    partial sums inside a layer get none: `_Values` recomputes them when asked), and one per
+    shared slot a per-sample instruction reads. Parameters come as one flat array.
+
+    Backward, each chain-rule term is written to its own row of a term table; a node's adjoint is
+    the sum of its terms taken in the scalar engine's order (`backward_steps`: instructions in
+    reverse, operands left to right). A lowered layer writes one term per input, `W.T @ G`, and
+    its parameters' gradients `G @ X.T` and `Σ G` straight into the flat gradient array. A shared
+    node read op by op sums its per-sample terms sample by sample, last sample first (the order
+    of the engine's backward through the batch's graph `((l0 + l1) + ...)`), then adds the terms
+    of shared instructions (w ** 2 of a penalty) one by one.
     """
 
-    def __init__(self, tape: Tape) -> None:
+    def __init__(self, tape: Tape, layers: list[Layer]) -> None:
         instructions, varying = tape.instructions, tape._varying
         self.tape = tape
+        self.layers = layers
+        lowered = set().union(*(layer.instructions for layer in layers)) if layers else set()
+        layer_of = {layer.outputs[0]: li for li, layer in enumerate(layers)}  # found at its first neuron's end
+        self.internal: dict[int, tuple[int, int, int, int]] = {}  # slot inside a layer -> (layer, i, j, is_sum)
+        for li, layer in enumerate(layers):
+            for i, chain in enumerate(layer.chains):
+                for j, (product, partial) in enumerate(chain):
+                    self.internal[product] = (li, i, j, 0)
+                    if partial != layer.outputs[i]:
+                        self.internal[partial] = (li, i, j, 1)
         # (k, op, out, x slot, x constant, y slot, y constant): a slot of -1 means "the constant";
         # for a unary op, y is its `arg`.
         self.shared_plan = []
@@ -678,18 +911,68 @@ class _Schedule:
             if not ins.varying:
                 (xs, xc), (ys, yc) = _slots_and_constants(ins)
                 self.shared_plan.append((k, ins.op, ins.out, xs, xc, ys, yc))
-        level = [0] * len(tape.nodes)
-        by_key: dict[tuple, list[int]] = {}
+        level: dict[int, int] = {}
+        by_key: dict[tuple, list] = {}
         for k, ins in enumerate(instructions):
-            if ins.varying:
-                level[ins.out] = 1 + max(level[o] for o in ins.operands if type(o) is int)
-                kinds = tuple(type(o) is int for o in ins.operands)
-                by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+            if not ins.varying:
+                continue
+            if k in lowered:
+                li = layer_of.get(ins.out)
+                if li is not None:  # a layer starts once its first neuron is complete
+                    layer = layers[li]
+                    lv = 1 + max(level.get(x, 0) for x in layer.inputs)
+                    for z in layer.outputs:
+                        level[z] = lv
+                    by_key[(lv, "@", li)] = [li]
+                continue
+            level[ins.out] = 1 + max(level.get(o, 0) for o in ins.operands if type(o) is int)
+            kinds = tuple(type(o) is int for o in ins.operands)
+            by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+        order = sorted(by_key, key=lambda key: key[0])  # by level; `sorted` is stable
+        # Rows of the value table: inputs, then each group's results, then shared slots read.
+        self.row = np.full(len(tape.nodes), -1, dtype=np.intp)
+        n_rows = 0
+
+        def give_rows(slots: Sequence[int]) -> None:
+            nonlocal n_rows
+            for s in slots:
+                if self.row[s] < 0:
+                    self.row[s] = n_rows
+                    n_rows += 1
+
+        give_rows([tape.slot_of[x] for x in tape.inputs])
+        for key in order:
+            if key[1] == "@":
+                give_rows(layers[key[2]].outputs)
+            else:
+                give_rows([instructions[k].out for k in by_key[key]])
+        shared_read = sorted(
+            {o for k, ins in enumerate(instructions) if ins.varying and k not in lowered
+             for o in ins.operands if type(o) is int and not varying[o]}
+            | {s for s in tape._output_slots if not varying[s]}
+        )
+        give_rows(shared_read)
+        self.n_rows = n_rows
+        self.shared_read_slots = shared_read
+        self.shared_read_rows = self.row[shared_read] if shared_read else np.zeros(0, dtype=np.intp)
         # Term rows: 0 is a row of zeros (padding), then each group's terms, then the output seeds.
         self.n_terms = 1
         slot_terms: list[list[tuple[int, int, int]]] = [[] for _ in tape.nodes]  # (k, pos, row)
-        groups = []
-        for key in sorted(by_key, key=lambda key: key[0]):  # by level; `sorted` is stable
+        plans: list[Any] = []
+        inputs = {tape.slot_of[x] for x in tape.inputs}
+        for key in order:
+            if key[1] == "@":
+                layer = layers[key[2]]
+                mm = _MatMul(layer, _rows([int(self.row[x]) for x in layer.inputs]),
+                             _rows([int(self.row[z]) for z in layer.outputs]), key[0])
+                last = max(layer.instructions)
+                for j, x in enumerate(layer.inputs):
+                    slot_terms[x].append((last, 1, self.n_terms + j))
+                mm.terms = (self.n_terms, self.n_terms + len(layer.inputs))
+                mm.inputs_need_terms = not all(x in inputs for x in layer.inputs)
+                self.n_terms += len(layer.inputs)
+                plans.append(mm)
+                continue
             ks = by_key[key]
             first = instructions[ks[0]]
             terms = []
@@ -700,7 +983,7 @@ class _Schedule:
                         slot_terms[operand].append((k, pos, self.n_terms + j))  # type: ignore[index]
                     terms.append((pos, self.n_terms, self.n_terms + len(ks)))
                     self.n_terms += len(ks)
-            groups.append((first.op, ks, terms))
+            plans.append((first.op, ks, terms))
         self.seed_rows = []
         for s in tape._output_slots:
             slot_terms[s].append((len(instructions), 0, self.n_terms))  # a seed comes before every term
@@ -708,18 +991,22 @@ class _Schedule:
             self.n_terms += 1
         # Each node's terms in the engine's order: instructions in reverse, operands left to right.
         self.term_order = [[row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for t in slot_terms]
-        self.groups = [self._group(op, ks, terms) for op, ks, terms in groups]
-        self.inputs = np.array([tape.slot_of[x] for x in tape.inputs], dtype=int)
-        self.input_ranks = self._ranks(list(self.inputs))
-        self.shared_read = np.array(
-            sorted(
-                {o for ins in instructions if ins.varying for o in ins.operands if type(o) is int and not varying[o]}
-                | {s for s in tape._output_slots if not varying[s]}
-            ),
-            dtype=int,
-        )
+        self.groups: list[_Group | _MatMul] = []
+        for plan in plans:
+            if isinstance(plan, _MatMul):
+                plan.upstream = self._ranks(list(plan.layer.outputs))
+                self.groups.append(plan)
+            else:
+                self.groups.append(self._group(*plan))
+        self.inputs = [tape.slot_of[x] for x in tape.inputs]
+        self.input_ranks = self._ranks(self.inputs)
         self.shared_with_terms = [s for s in range(len(tape.nodes)) if not varying[s] and self.term_order[s]]
         self.shared_ranks = self._ranks(self.shared_with_terms)
+        # The parameters the shared plan or op-by-op instructions read as floats.
+        number = tape._parameter_number
+        read = sorted({s for s in self.shared_read_slots if s in number}
+                      | {o for _, _, _, xs, _, ys, _ in self.shared_plan for o in (xs, ys) if o in number})
+        self.float_params = (read, np.array([number[s] for s in read], dtype=np.intp))
 
     def _ranks(self, slots: list[int]) -> list[np.ndarray]:
         """Rank r: the r-th term row of each slot (the zero row where a slot has fewer terms)."""
@@ -732,26 +1019,30 @@ class _Schedule:
     def _group(self, op: Op, ks: list[int], terms: list) -> _Group:
         instructions = self.tape.instructions
 
-        def source(pos: int) -> tuple[np.ndarray, bool]:
+        def source(pos: int) -> tuple[Any, bool]:
             operands = [instructions[k].operands[pos] for k in ks]
             if type(operands[0]) is int:
-                return np.array(operands, dtype=int), True
+                return _rows([int(self.row[o]) for o in operands]), True  # type: ignore[index]
             return np.array([[o.value] for o in operands]), False  # type: ignore[union-attr]
 
         x, x_is_slot = source(0)
-        y: np.ndarray | None
+        y: Any
         if op.arity == 2:
             y, y_is_slot = source(1)
         else:
             arg = instructions[ks[0]].arg
             y, y_is_slot = (None if arg is None else np.array([[instructions[k].arg] for k in ks])), False
-        out = np.array([instructions[k].out for k in ks], dtype=int)
-        return _Group(op, ks, out, x, x_is_slot, y, y_is_slot, self._ranks(list(out)), terms)
+        out_slots = [instructions[k].out for k in ks]
+        out = _rows([int(self.row[s]) for s in out_slots])
+        return _Group(op, ks, out, x, x_is_slot, y, y_is_slot, self._ranks(out_slots), terms, out_slots)
 
-    def forward(self, shared: list, inputs: dict[int, Any], n: int | None) -> _Values:
+    def forward(self, theta: np.ndarray, shared: dict[int, Any], inputs: dict[int, Any], n: int | None) -> _Values:
         tape = self.tape
         rows = 1 if n is None else n
-        table = np.empty((len(tape.nodes), rows))
+        table = np.empty((self.n_rows, rows))
+        slots, numbers = self.float_params
+        if slots:
+            shared.update(zip(slots, theta[numbers].tolist()))
         with np.errstate(all="ignore"):
             for k, op, out, xs, xc, ys, yc in self.shared_plan:  # parameters alone: floats, as the engine
                 x = shared[xs] if xs >= 0 else xc
@@ -759,11 +1050,20 @@ class _Schedule:
                 if op.domain is not None and not op.domain(FLOATS, x, y):
                     raise tape._domain_error(k, x, y, False, n)
                 shared[out] = op.forward(FLOATS, x, y)
-            if len(self.shared_read):
-                table[self.shared_read] = np.array([shared[s] for s in self.shared_read])[:, None]
+            if self.shared_read_slots:
+                table[self.shared_read_rows] = np.array([shared[s] for s in self.shared_read_slots])[:, None]
             for s, value in inputs.items():
-                table[s] = value
+                table[self.row[s]] = value
             for g in self.groups:
+                if g.__class__ is _MatMul:
+                    W, b = g.parameters(theta)
+                    if isinstance(g.out_rows, slice):  # straight into the table
+                        z = table[g.out_rows]
+                        np.matmul(W, table[g.x_rows], out=z)
+                        z += b[:, None]
+                    else:
+                        table[g.out_rows] = W @ table[g.x_rows] + b[:, None]
+                    continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
                 if g.op.domain is not None:
@@ -773,24 +1073,45 @@ class _Schedule:
                         yj = y[j] if y is not None and np.ndim(y) == 2 else tape.instructions[g.ks[j]].arg
                         raise tape._domain_error(g.ks[j], x[j], yj, ok[j], n)
                 table[g.out] = g.op.forward(NUMPY, x, y)
-        return _Values(shared, table, tape._varying)
+        return _Values(self, shared, theta, table)
 
     def backward(
         self, values: _Values, seeds: list[np.ndarray], rows: int, trace: list | None, every_node: bool
-    ) -> list:
-        """The adjoints: of every node if `every_node`, else of the shared nodes (what `backward` needs)."""
+    ) -> tuple[dict[int, Any], np.ndarray]:
+        """(adjoints, parameter gradients): the adjoint of every node if `every_node`, else of the
+        shared nodes the shared instructions need; the gradient of every parameter, summed over the
+        batch, as a flat array in `Tape.parameters` order."""
         tape = self.tape
         table = values.table
         terms = np.empty((self.n_terms, rows))
         terms[0] = 0.0
         for row, seed in zip(self.seed_rows, seeds):
             terms[row] = seed
-        adjoints: list[Any] = [None] * len(tape.nodes)
+        adjoints: dict[int, Any] = {}
+        grad = np.zeros(len(tape.parameters))
         with np.errstate(all="ignore"):
             for g in reversed(self.groups):
                 upstream = terms[g.upstream[0]]
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
+                if g.__class__ is _MatMul:
+                    W, b = g.parameters(values.theta)
+                    X = table[g.x_rows]
+                    if g.inputs_need_terms or every_node:
+                        np.matmul(W.T, upstream, out=terms[g.terms[0] : g.terms[1]])
+                    if g.weights_on_grid:
+                        gW, gb = g.parameters(grad)
+                        gW += upstream @ X.T
+                        gb += upstream.sum(axis=1)
+                    else:
+                        np.add.at(grad, g.layer.weights, upstream @ X.T)
+                        np.add.at(grad, g.layer.biases, upstream.sum(axis=1))
+                    if every_node:
+                        for i, z in enumerate(g.layer.outputs):
+                            adjoints[z] = upstream[i]
+                            for product, partial in g.layer.chains[i]:
+                                adjoints[product] = adjoints[partial] = upstream[i]
+                    continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
                 local = g.op.derivatives(NUMPY, table[g.out], x, y)
@@ -804,28 +1125,38 @@ class _Schedule:
                         d_rows = np.broadcast_to(d, upstream.shape)
                         trace.extend((k, pos, d_rows[j], upstream[j], None) for j, k in enumerate(g.ks))
                 if every_node:
-                    for j, s in enumerate(g.out):
+                    for j, s in enumerate(g.out_slots):
                         adjoints[s] = upstream[j]
             if every_node:
                 for s, total in zip(self.inputs, _sum_ranks(terms, self.input_ranks, len(self.inputs), rows)):
                     adjoints[s] = total
-            if self.shared_with_terms:  # the parameters: summed over the batch, in order
+            if self.shared_with_terms:  # shared nodes read op by op: summed over the batch, in order
                 totals = _sum_samples(terms, self.shared_ranks, rows)
                 for s, total in zip(self.shared_with_terms, totals.tolist()):
                     adjoints[s] = total
             shared = values.shared
             for k, op, out, xs, xc, ys, yc in reversed(self.shared_plan):  # then the shared instructions
-                upstream = adjoints[out]
+                upstream = adjoints.get(out)
+                if upstream is None:
+                    upstream = 0.0
                 x = shared[xs] if xs >= 0 else xc
                 y = shared[ys] if ys >= 0 else yc
                 local = op.derivatives(FLOATS, shared[out], x, y)
                 for pos, o in ((0, xs), (1, ys)):
                     if o >= 0:  # `held + local × upstream`, as Value.backward() adds
                         term = local[pos] * upstream
-                        adjoints[o] = term if adjoints[o] is None else adjoints[o] + term
+                        held = adjoints.get(o)
+                        adjoints[o] = term if held is None else held + term
                         if trace is not None:
                             trace.append((k, pos, local[pos], upstream, adjoints[o]))
-        return adjoints
+        number = tape._parameter_number
+        for s, total in adjoints.items():
+            if s in number and not tape._varying[s]:
+                grad[number[s]] += total
+        if every_node:
+            for s, p in enumerate(tape._parameter_slots):
+                adjoints[p] = float(grad[s])
+        return adjoints, grad
 
 
 def _sum_ranks(terms: np.ndarray, ranks: list[np.ndarray], count: int, rows: int) -> np.ndarray:
@@ -878,6 +1209,21 @@ def _check_inputs(inputs: Any) -> list[Value]:
             raise ValueError(f"Tape.record: input {_describe(node)} is given twice")
         seen.add(node)
     return list(inputs)
+
+
+def _check_parameters(parameters: Any, found: tuple[Value, ...]) -> tuple[Value, ...]:
+    """`parameters` as a tuple, checked to list each parameter leaf of the graph exactly once."""
+    if isinstance(parameters, (Value, str, bytes)) or not isinstance(parameters, Sequence):
+        raise TypeError(f"Tape.record: parameters must be a list of leaf Values, got {parameters!r:.60}")
+    given = tuple(parameters)
+    if len(set(given)) != len(given) or set(given) != set(found):
+        missing = [p for p in found if p not in set(given)]
+        extra = [p for p in given if p not in set(found)]
+        what = f"{_describe(missing[0])} is missing" if missing else (
+            f"{_describe(extra[0])} is not a parameter of the graph" if extra else "one is listed twice"
+        )
+        raise ValueError(f"Tape.record: parameters must list every parameter leaf of the graph once: {what}")
+    return given
 
 
 def _identifiers(names: Sequence[str]) -> list[str]:
