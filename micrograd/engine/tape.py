@@ -41,6 +41,8 @@ one branch for every sample, and a constant computed from the data (softmax's ma
 
 from __future__ import annotations
 
+import collections
+import functools
 import keyword
 import re
 import types
@@ -186,17 +188,18 @@ def _number(x: float) -> str:
 
 
 def _merged_order(outputs: Sequence[Value]) -> list[Value]:
-    """One topological order for several outputs: each output's order, nodes already placed skipped."""
+    """One topological order for several outputs: each output's order, nodes already placed skipped.
+
+    One walk from a stand-in root ((o0 + o1) + o2) + ... (dropped from the order), so outputs
+    sharing a large graph (the ten outputs of a classifier) do not walk it ten times."""
     if len(outputs) == 1:
         return topological_order(outputs[0])
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for out in outputs:
-        for node in topological_order(out):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
+    root = outputs[0]
+    stand_ins = set()
+    for out in outputs[1:]:
+        root = Value(0.0, (root, out), "+")
+        stand_ins.add(root)
+    return [node for node in topological_order(root) if node not in stand_ins]
 
 
 class Tape:
@@ -218,7 +221,6 @@ class Tape:
         single_output: bool,
         nodes: list[Value],
         kinds: list[str],
-        names: list[str],
         instructions: list[Instruction],
         inputs: Sequence[Value],
         parameters: Sequence[Value] | None = None,
@@ -226,8 +228,6 @@ class Tape:
     ) -> None:
         self.nodes = nodes
         self.kinds = kinds
-        self.names = names
-        self.identifiers = _identifiers(names)
         self.instructions = tuple(instructions)
         self.inputs = tuple(inputs)
         self.slot_of: dict[Value, int] = {node: s for s, node in enumerate(nodes)}
@@ -247,6 +247,17 @@ class Tape:
         self._schedule = _Schedule(self, list(self.layers))
         self._values: _Values | None = None  # every slot's value after the latest forward
         self._n: int | None = None  # the batch size of the latest forward (None: no sample axis)
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        """Each slot's node name (`micrograd.engine.names.node_names`), made when first asked for."""
+        by_node = node_names(self.nodes)
+        return [by_node[node] for node in self.nodes]
+
+    @functools.cached_property
+    def identifiers(self) -> list[str]:
+        """Each slot's name as a unique Python identifier (see the class docstring)."""
+        return _identifiers(self.names)
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -276,7 +287,6 @@ class Tape:
         inputs = _check_inputs(inputs)
         order = _merged_order(outputs)
         in_graph = set(order)
-        names_by_node = node_names(order)
         for node in inputs:
             if node not in in_graph:
                 raise ValueError(
@@ -298,37 +308,45 @@ class Tape:
             varying.append(is_varying)
             return slot_of[node]
 
+        def operand(child: Value) -> int | Const:
+            slot = slot_of.get(child)
+            return Const(child.data, child.label) if slot is None else slot  # a constant's name is its label
+
         for node in order:
-            children = node.children
+            x, y = node._x, node._y
             if node in input_set:
                 new_slot(node, "input", True)
-            elif not children:
+            elif x is None:
                 if not isinstance(node, Constant):
                     new_slot(node, "parameter", False)
                 elif node in output_set:  # only an output needs a slot; elsewhere it is folded
                     new_slot(node, "constant", False)
+            elif node.op in OPS and OPS[node.op].arity == (1 if y is None else 2):  # the common case, quickly
+                op = OPS[node.op]
+                a = operand(x)
+                if y is None:
+                    operands: tuple[int | Const, ...] = (a,)
+                    is_varying = a.__class__ is int and varying[a]  # type: ignore[index]
+                else:
+                    b = operand(y)
+                    operands = (a, b)
+                    is_varying = (a.__class__ is int and varying[a]) or (b.__class__ is int and varying[b])  # type: ignore[index]
+                out = len(nodes)
+                slot_of[node] = out
+                nodes.append(node)
+                kinds.append("op")
+                varying.append(is_varying)
+                instructions.append(Instruction(op, out, operands, node.arg if y is None else None, is_varying))
             else:
-                op = OPS.get(node.op)
-                if op is None or op.arity != len(children):
-                    raise ValueError(
-                        f"Tape.record: node {names_by_node[node]!r} uses the op {node._op!r:.40}, defined by user "
-                        "code (its _backward): the tape runs only the ops of micrograd.engine.ops on arrays. "
-                        "Use backward() on this graph, or build it from the engine's ops"
-                        if node.user_op
-                        else f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}"
-                    )
-                operands = tuple(
-                    Const(child.data, names_by_node[child])
-                    if isinstance(child, Constant) and child not in input_set
-                    else slot_of[child]
-                    for child in children
+                names_by_node = node_names(order)
+                raise ValueError(
+                    f"Tape.record: node {names_by_node[node]!r} uses the op {node._op!r:.40}, defined by user "
+                    "code (its _backward): the tape runs only the ops of micrograd.engine.ops on arrays. "
+                    "Use backward() on this graph, or build it from the engine's ops"
+                    if node.user_op
+                    else f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}"
                 )
-                is_varying = any(type(o) is int and varying[o] for o in operands)
-                out = new_slot(node, "op", is_varying)
-                arg = node.arg if op.arity == 1 else None
-                instructions.append(Instruction(op, out, operands, arg, is_varying))
-        names = [names_by_node[node] for node in nodes]
-        return cls(outputs, single, nodes, kinds, names, instructions, inputs, parameters, lower)
+        return cls(outputs, single, nodes, kinds, instructions, inputs, parameters, lower)
 
     def check_same_structure(self, other: Tape, what: str = "the two recordings") -> None:
         """Raise `DataDependentGraphError` naming the first instruction where `other` differs.
@@ -361,7 +379,8 @@ class Tape:
 
     def forward(self, feed: Mapping[Value, Any] | None = None, parameters: np.ndarray | None = None) -> np.ndarray:
         """Run the program on a batch: `feed` maps each input leaf to a 1-D array (one value per
-        sample) or to a number (the same for every sample). Returns the output for each sample:
+        sample) or to a number (the same for every sample), or is one (samples, inputs) matrix
+        with a column per input in `self.inputs` order. Returns the output for each sample:
         shape (n,), or (n, k) for k outputs; without any 1-D array, shape () or (k,).
 
         `parameters`: the parameters' values as one float64 array in `self.parameters` order
@@ -546,6 +565,15 @@ class Tape:
         inputs from `feed` (by slot: a 1-D array, or a float for every sample), the batch size."""
         if feed is None:
             feed = {}
+        shared = {s: self.nodes[s].data for s in self._constant_slots}
+        if isinstance(feed, np.ndarray):  # a matrix: one row per sample, one column per input
+            k = len(self.inputs)
+            if feed.ndim != 2 or feed.shape[1] != k or feed.shape[0] == 0 or feed.dtype.kind not in "iuf":
+                raise ValueError(
+                    f"Tape.forward: a matrix feed must be a non-empty (samples, {k}) array of real numbers, one "
+                    f"column per input in tape.inputs order, got {feed.dtype} of shape {feed.shape}"
+                )
+            return shared, {-1: feed.astype(np.float64, copy=False)}, feed.shape[0]
         if not isinstance(feed, Mapping):
             raise TypeError(f"Tape.forward takes a dict {{input leaf: array}}, got {type(feed).__name__}")
         for key in feed:
@@ -557,7 +585,7 @@ class Tape:
         n: int | None = None
         first = ""
         for node in self.inputs:
-            name = self.names[self.slot_of[node]]
+            name = node.label or self.names[self.slot_of[node]]
             if node not in feed:
                 raise ValueError(f"Tape.forward: missing input {name!r}{self._inputs_hint()}")
             array = np.asarray(feed[node])
@@ -580,7 +608,6 @@ class Tape:
                     f"Tape.forward: inputs differ in length: {first!r} has {n} samples but {name!r} has {len(array)}"
                 )
             inputs[self.slot_of[node]] = array.astype(np.float64, copy=False)
-        shared = {s: self.nodes[s].data for s in self._constant_slots}
         return shared, inputs, n
 
     def _backprop(
@@ -752,12 +779,10 @@ def _layer_name(outputs: list[Value], number: int, taken: set[str]) -> str:
     return name
 
 
-def _strided(flat: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """flat[index] as a view when `index` is a regular grid (a layer's parameters in `parameters()`
-    order: neuron after neuron), so a matrix product reads and writes the flat array in place."""
-    return np.lib.stride_tricks.as_strided(
-        flat[index.flat[0] :], shape=index.shape, strides=tuple(s * flat.itemsize for s in _grid(index)), writeable=True
-    )
+def _strided(flat: np.ndarray, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> np.ndarray:
+    """The elements of `flat` on a regular grid (first element, shape, step per axis) as a view,
+    so a matrix product reads and writes the flat array in place."""
+    return np.lib.stride_tricks.as_strided(flat[start:], shape=shape, strides=tuple(s * flat.itemsize for s in steps))
 
 
 def _grid(index: np.ndarray) -> tuple[int, ...]:
@@ -782,7 +807,8 @@ class _MatMul:
     def __init__(self, layer: Layer, x_rows: np.ndarray | slice, out_rows: np.ndarray | slice, level: int) -> None:
         self.layer = layer
         self.x_rows, self.out_rows, self.level = x_rows, out_rows, level
-        self.weights_on_grid = bool(_grid(layer.weights)) and bool(_grid(layer.biases))
+        self.w_grid, self.b_grid = _grid(layer.weights), _grid(layer.biases)
+        self.weights_on_grid = bool(self.w_grid) and bool(self.b_grid)
         self.terms: tuple[int, int] = (0, 0)  # term rows of ∂/∂x_j, one per input (set by the schedule)
         self.upstream: list[np.ndarray] = []  # term-row ranks summed into ∂/∂z_i
         self.inputs_need_terms = True
@@ -790,7 +816,11 @@ class _MatMul:
     def parameters(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(W, b) read from a flat parameter array (views of it when on a grid)."""
         if self.weights_on_grid:
-            return _strided(flat, self.layer.weights), _strided(flat, self.layer.biases)
+            layer = self.layer
+            return (
+                _strided(flat, int(layer.weights.flat[0]), layer.weights.shape, self.w_grid),
+                _strided(flat, int(layer.biases[0]), layer.biases.shape, self.b_grid),
+            )
         return flat[self.layer.weights], flat[self.layer.biases]
 
 
@@ -957,7 +987,7 @@ class _Schedule:
         self.shared_read_rows = self.row[shared_read] if shared_read else np.zeros(0, dtype=np.intp)
         # Term rows: 0 is a row of zeros (padding), then each group's terms, then the output seeds.
         self.n_terms = 1
-        slot_terms: list[list[tuple[int, int, int]]] = [[] for _ in tape.nodes]  # (k, pos, row)
+        slot_terms: dict[int, list[tuple[int, int, int]]] = collections.defaultdict(list)  # (k, pos, row)
         plans: list[Any] = []
         inputs = {tape.slot_of[x] for x in tape.inputs}
         for key in order:
@@ -990,7 +1020,7 @@ class _Schedule:
             self.seed_rows.append(self.n_terms)
             self.n_terms += 1
         # Each node's terms in the engine's order: instructions in reverse, operands left to right.
-        self.term_order = [[row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for t in slot_terms]
+        self.term_order = {s: [row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for s, t in slot_terms.items()}
         self.groups: list[_Group | _MatMul] = []
         for plan in plans:
             if isinstance(plan, _MatMul):
@@ -1000,7 +1030,7 @@ class _Schedule:
                 self.groups.append(self._group(*plan))
         self.inputs = [tape.slot_of[x] for x in tape.inputs]
         self.input_ranks = self._ranks(self.inputs)
-        self.shared_with_terms = [s for s in range(len(tape.nodes)) if not varying[s] and self.term_order[s]]
+        self.shared_with_terms = sorted(s for s in self.term_order if not varying[s])
         self.shared_ranks = self._ranks(self.shared_with_terms)
         # The parameters the shared plan or op-by-op instructions read as floats.
         number = tape._parameter_number
@@ -1010,11 +1040,9 @@ class _Schedule:
 
     def _ranks(self, slots: list[int]) -> list[np.ndarray]:
         """Rank r: the r-th term row of each slot (the zero row where a slot has fewer terms)."""
-        depth = max((len(self.term_order[s]) for s in slots), default=0)
-        return [
-            np.array([self.term_order[s][r] if r < len(self.term_order[s]) else 0 for s in slots], dtype=int)
-            for r in range(depth)
-        ]
+        orders = [self.term_order.get(s, []) for s in slots]
+        depth = max((len(order) for order in orders), default=0)
+        return [np.array([order[r] if r < len(order) else 0 for order in orders], dtype=int) for r in range(depth)]
 
     def _group(self, op: Op, ks: list[int], terms: list) -> _Group:
         instructions = self.tape.instructions
@@ -1053,7 +1081,10 @@ class _Schedule:
             if self.shared_read_slots:
                 table[self.shared_read_rows] = np.array([shared[s] for s in self.shared_read_slots])[:, None]
             for s, value in inputs.items():
-                table[self.row[s]] = value
+                if s == -1:  # a matrix, one column per input: the inputs are the table's first rows
+                    table[: value.shape[1]] = value.T
+                else:
+                    table[self.row[s]] = value
             for g in self.groups:
                 if g.__class__ is _MatMul:
                     W, b = g.parameters(theta)
