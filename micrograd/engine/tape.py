@@ -793,8 +793,10 @@ def _grid(index: np.ndarray) -> tuple[int, ...]:
         step = int(np.take(index, 1, axis=axis).flat[0] - index.flat[0]) if size > 1 else 1
         steps.append(step)
     base = index.flat[0]
-    expected = base + sum(np.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
-                          for axis, (n, step) in enumerate(zip(index.shape, steps)))
+    expected = base + sum(
+        np.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
+        for axis, (n, step) in enumerate(zip(index.shape, steps))
+    )
     if not np.array_equal(index, expected) or any(step <= 0 for step in steps):
         return ()
     return tuple(steps)
@@ -977,8 +979,13 @@ class _Schedule:
             else:
                 give_rows([instructions[k].out for k in by_key[key]])
         shared_read = sorted(
-            {o for k, ins in enumerate(instructions) if ins.varying and k not in lowered
-             for o in ins.operands if type(o) is int and not varying[o]}
+            {
+                o
+                for k, ins in enumerate(instructions)
+                if ins.varying and k not in lowered
+                for o in ins.operands
+                if type(o) is int and not varying[o]
+            }
             | {s for s in tape._output_slots if not varying[s]}
         )
         give_rows(shared_read)
@@ -993,8 +1000,12 @@ class _Schedule:
         for key in order:
             if key[1] == "@":
                 layer = layers[key[2]]
-                mm = _MatMul(layer, _rows([int(self.row[x]) for x in layer.inputs]),
-                             _rows([int(self.row[z]) for z in layer.outputs]), key[0])
+                mm = _MatMul(
+                    layer,
+                    _rows([int(self.row[x]) for x in layer.inputs]),
+                    _rows([int(self.row[z]) for z in layer.outputs]),
+                    key[0],
+                )
                 last = max(layer.instructions)
                 for j, x in enumerate(layer.inputs):
                     slot_terms[x].append((last, 1, self.n_terms + j))
@@ -1020,7 +1031,9 @@ class _Schedule:
             self.seed_rows.append(self.n_terms)
             self.n_terms += 1
         # Each node's terms in the engine's order: instructions in reverse, operands left to right.
-        self.term_order = {s: [row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for s, t in slot_terms.items()}
+        self.term_order = {
+            s: [row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for s, t in slot_terms.items()
+        }
         self.groups: list[_Group | _MatMul] = []
         for plan in plans:
             if isinstance(plan, _MatMul):
@@ -1034,8 +1047,10 @@ class _Schedule:
         self.shared_ranks = self._ranks(self.shared_with_terms)
         # The parameters the shared plan or op-by-op instructions read as floats.
         number = tape._parameter_number
-        read = sorted({s for s in self.shared_read_slots if s in number}
-                      | {o for _, _, _, xs, _, ys, _ in self.shared_plan for o in (xs, ys) if o in number})
+        read = sorted(
+            {s for s in self.shared_read_slots if s in number}
+            | {o for _, _, _, xs, _, ys, _ in self.shared_plan for o in (xs, ys) if o in number}
+        )
         self.float_params = (read, np.array([number[s] for s in read], dtype=np.intp))
 
     def _ranks(self, slots: list[int]) -> list[np.ndarray]:
@@ -1126,7 +1141,7 @@ class _Schedule:
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
                 if g.__class__ is _MatMul:
-                    W, b = g.parameters(values.theta)
+                    W, _ = g.parameters(values.theta)
                     X = table[g.x_rows]
                     if g.inputs_need_terms or every_node:
                         np.matmul(W.T, upstream, out=terms[g.terms[0] : g.terms[1]])
@@ -1250,8 +1265,10 @@ def _check_parameters(parameters: Any, found: tuple[Value, ...]) -> tuple[Value,
     if len(set(given)) != len(given) or set(given) != set(found):
         missing = [p for p in found if p not in set(given)]
         extra = [p for p in given if p not in set(found)]
-        what = f"{_describe(missing[0])} is missing" if missing else (
-            f"{_describe(extra[0])} is not a parameter of the graph" if extra else "one is listed twice"
+        what = (
+            f"{_describe(missing[0])} is missing"
+            if missing
+            else (f"{_describe(extra[0])} is not a parameter of the graph" if extra else "one is listed twice")
         )
         raise ValueError(f"Tape.record: parameters must list every parameter leaf of the graph once: {what}")
     return given
