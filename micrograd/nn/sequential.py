@@ -569,6 +569,15 @@ class _TapeProgram:
             if leaves:
                 self.leaves.append((layer, leaves))
         self.last = last
+        # What the last layer does after the tape, for a loss computed on the whole batch:
+        # "softmax", "identity", or None (a layer's own `after_tape`: run per sample).
+        self.head: str | None = (
+            "softmax"
+            if isinstance(last, Dense) and last.activation == "softmax"
+            else "identity"
+            if isinstance(last, Dense) or type(last).after_tape is SequentialLayer.after_tape
+            else None
+        )
         inputs = self.xs + [leaf for _, leaves in self.leaves for leaf in leaves]
         self.tape = Tape.record(values, inputs=inputs, parameters=model.parameters())
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..engine import Parameter, Value, no_grad
+from .batch_losses import batch_loss, softmax_backward, softmax_rows
 from .callbacks import Callback, History
 from .metrics import metric_name
 
@@ -82,14 +83,16 @@ class ScalarEngine:
         for i in batch:  # one sample's graph at a time, so a NaN stops before the next is built
             yield self.model.forward(self.X[i].tolist(), training=True)
 
-    def mean(self, losses: list[Value]) -> float:
+    def forward(self, batch: list[int], targets: list, where: str) -> tuple[np.ndarray, float]:
+        """(the batch's outputs, its loss: the mean of the per-sample losses), graphs kept for `step`."""
+        losses, rows = per_sample_losses(self.model, self.outputs(batch), batch, targets, where)
         total = losses[0]
         for sample_loss in losses[1:]:
             total = total + sample_loss
         self._loss = total / len(losses)
-        return self._loss.data
+        return np.array(rows), self._loss.data
 
-    def step(self, losses: list[Value], where: str) -> None:
+    def step(self, where: str) -> None:
         """Backward and the optimizer's step, on the Values, whole or not at all."""
         model, optimizer = self.model, self.model.optimizer
         params = model.parameters()
@@ -135,6 +138,11 @@ class TapeEngine:
         self.theta = np.fromiter((p.data for p in self.params), np.float64, len(self.params))
         self.grad = np.fromiter((p.grad for p in self.params), np.float64, len(self.params))
         self._heads: list[list[Value]] = []
+        self._grad_output = np.zeros((0, 0))
+        head = getattr(program, "head", None)
+        self._batch_loss = batch_loss(model.loss, model.output_activation) if head in ("identity", "softmax") else None
+        self._targets: list | None = None
+        self._T = np.zeros(0)
 
     def outputs(self, batch: list[int]) -> Iterator[list[Value]]:
         scores = self.program.forward(self.X[batch], training=True, parameters=self.theta)
@@ -142,18 +150,36 @@ class TapeEngine:
         for head in self._heads:
             yield self.program.after_tape(head)
 
-    def mean(self, losses: list[Value]) -> float:
-        total = losses[0].data
-        for sample_loss in losses[1:]:
-            total = total + sample_loss.data
-        return total / len(losses)  # as ScalarEngine's Value graph computes it
+    def forward(self, batch: list[int], targets: list, where: str) -> tuple[np.ndarray, float]:
+        """(the batch's outputs, its loss: the mean of the per-sample losses); d(loss)/d(outputs)
+        kept for `step`. A built-in loss runs on the whole batch (`batch_losses`), any other is
+        built per sample by the scalar engine on leaves holding the tape's outputs."""
+        n = len(batch)
+        if self._batch_loss is None:
+            losses, rows = per_sample_losses(self.model, self.outputs(batch), batch, targets, where)
+            for sample_loss in losses:  # each sample's loss enters the mean with weight 1/n
+                (sample_loss / n).backward()
+            self._grad_output = np.array([[o.grad for o in head] for head in self._heads])
+            total = losses[0].data
+            for sample_loss in losses[1:]:
+                total = total + sample_loss.data
+            return np.array(rows), total / n  # as ScalarEngine's Value graph computes it
+        scores = self.program.forward(self.X[batch], training=True, parameters=self.theta)
+        softmax = self.program.head == "softmax"
+        P = softmax_rows(scores) if softmax else scores
+        finite = np.isfinite(P).all(axis=1)
+        if not finite.all():
+            raise diverged(self.model, where, f"the model's output is {P[int(np.argmin(finite))].tolist()}")
+        if self._targets is not targets:
+            self._targets, self._T = targets, np.asarray(targets, dtype=np.float64)
+        with np.errstate(all="ignore"):  # a loss that overflows is reported as diverged by `train_step`
+            L, G = self._batch_loss(P, self._T[batch])
+            self._grad_output = (softmax_backward(P, G) if softmax else G) / n
+        return P, float(L.sum()) / n
 
-    def step(self, losses: list[Value], where: str) -> None:
+    def step(self, where: str) -> None:
         """Backward and the optimizer's step, on the arrays, whole or not at all."""
-        n = len(losses)
-        for sample_loss in losses:  # each sample's loss enters the mean with weight 1/n
-            (sample_loss / n).backward()
-        grad_output = np.array([[o.grad for o in head] for head in self._heads])
+        grad_output = self._grad_output
         optimizer = self.model.optimizer
         before = self.theta.copy()
         state = optimizer.snapshot()
@@ -204,23 +230,32 @@ def train_step(
     output, the loss or a weight is not finite, with the weights and the optimizer as they were
     before this step, as after any other exception or a KeyboardInterrupt during it.
     """
-    sample_loss = sample_loss_fn(model)
-    losses = []
-    for k, (i, out) in enumerate(zip(batch, engine.outputs(batch))):
-        values = [o.data for o in out]
-        if not all(math.isfinite(v) for v in values):
-            raise diverged(model, where, f"the model's output is {values}")
-        outputs[start + k] = values
-        losses.append(sample_loss(out, targets[i]))
-    loss = engine.mean(losses)
+    batch_outputs, loss = engine.forward(batch, targets, where)
+    outputs[start : start + len(batch)] = batch_outputs
     if not math.isfinite(loss):
         raise diverged(model, where, f"the loss is {loss}")
     # The step is applied whole or not at all: on divergence, and on any exception or Ctrl-C
     # (KeyboardInterrupt) part-way through, the weights AND the optimizer's state (its step count,
     # momenta, running averages) go back to what they were, so an interrupted `fit` leaves a model
     # that saves, evaluates and trains on as if the step had never begun.
-    engine.step(losses, where)
+    engine.step(where)
     return loss
+
+
+def per_sample_losses(
+    model: TrainableModel, outputs: Iterator[list[Value]], batch: list[int], targets: list, where: str
+) -> tuple[list[Value], list[list[float]]]:
+    """Each sample's loss as a Value, and its outputs as numbers; stops at the first output that
+    is not finite, before building its loss."""
+    sample_loss = sample_loss_fn(model)
+    losses, rows = [], []
+    for i, out in zip(batch, outputs):
+        values = [o.data for o in out]
+        if not all(math.isfinite(v) for v in values):
+            raise diverged(model, where, f"the model's output is {values}")
+        rows.append(values)
+        losses.append(sample_loss(out, targets[i]))
+    return losses, rows
 
 
 def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedError:
