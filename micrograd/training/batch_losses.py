@@ -42,7 +42,7 @@ def _columns(T: np.ndarray, P: np.ndarray) -> np.ndarray:
 
 def _clipped(P: np.ndarray, high: float = 1.0 - EPSILON) -> tuple[np.ndarray, np.ndarray]:
     """(p kept inside [EPSILON, high], 1 where p was inside and 0 where clipped: its slope)."""
-    low_side, high_side = P < EPSILON, P > high
+    low_side, high_side = P < EPSILON, high < P
     clipped = np.where(low_side, EPSILON, np.where(high_side, high, P))
     return clipped, (~(low_side | high_side)).astype(np.float64)
 
