@@ -538,8 +538,26 @@ class Tape:
             lines.append(f"grad_{target} += {self.local_name(k, pos)} * grad_{ids[ins.out]}")
         return "\n".join(lines)
 
+    def matrix_source(self) -> str:
+        """The program as it runs: each lowered layer is one matrix line (`h1 = relu(X @ W1.T + b1)`,
+        a row per sample) with the scalar form it came from beside it (neuron 0's chain), lines
+        that apply one op to whole vectors are one line too, the rest stays scalar lines; then
+        the backward pass in the same form. For a tape without layers, `source()`."""
+        if not self.layers:
+            return self.source()
+        return _MatrixView(self).text()
+
+    def lowering(self) -> str:
+        """What was lowered, in one line: the layers run as matrix products, and what runs op by op."""
+        lowered = sum(len(layer.instructions) for layer in self.layers)
+        shapes = ", ".join(f"{layer.name} {len(layer.inputs)}→{len(layer.outputs)}" for layer in self.layers)
+        return (
+            f"{len(self.layers)} layer(s) as matrix products ({shapes or 'none'}): {lowered} of "
+            f"{len(self.instructions)} instructions; {len(self.instructions) - lowered} run op by op"
+        )
+
     def __str__(self) -> str:
-        return self.source()
+        return self.matrix_source()
 
     def __repr__(self) -> str:
         inputs = ", ".join(self.names[self.slot_of[x]] for x in self.inputs)
@@ -672,6 +690,197 @@ class Tape:
     def _inputs_hint(self) -> str:
         names = ", ".join(repr(self.names[self.slot_of[x]]) for x in self.inputs)
         return f" (inputs: {names})" if names else " (it has no inputs: call forward() or forward({}))"
+
+
+class _MatrixView:
+    """`Tape.matrix_source`: the program as it runs, a matrix line per lowered layer and per
+    group of per-sample lines that read whole vectors; the rest as scalar lines."""
+
+    WIDTH = 44  # the column where the scalar form starts
+
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        self.ids = tape.identifiers
+        self.vectors: dict[tuple[int, ...], str] = {}  # slots (one per column) -> the vector's name
+        self.count = 0
+        readers = collections.Counter(
+            o for ins in tape.instructions if ins.varying for o in ins.operands if type(o) is int
+        )
+        readers.update(tape._output_slots)
+        self.readers = readers
+
+    def text(self) -> str:
+        tape, ids = self.tape, self.ids
+        schedule = tape._schedule
+        inputs = ", ".join(ids[tape.slot_of[x]] for x in tape.inputs) or "none"
+        lowered = sum(len(layer.instructions) for layer in tape.layers)
+        forward = [
+            f"# matrix form: what runs, a row per sample ({len(tape.layers)} layer(s) as matrix products, "
+            f"{lowered} of {len(tape.instructions)} lines; the rest op by op)",
+            f"# inputs (one column each): {inputs}",
+            "# W<i>[j, :] holds neuron j's weights, b<i>[j] its bias; on the right, the scalar form of neuron 0",
+        ]
+        backward: list[str] = []  # in reverse: the last line first
+        consumed: set[int] = set()
+        for shared_k, *_ in schedule.shared_plan:
+            forward.append(tape.line(shared_k))
+            self._scalar_backward([shared_k], backward)
+        for gi, g in enumerate(schedule.groups):
+            if isinstance(g, _MatMul):
+                forward.append(self._layer(g, schedule.groups, consumed, backward))
+            elif gi not in consumed:
+                forward.extend(self._group(g, backward))
+        outputs = tuple(tape._output_slots)
+        names = self.vectors.get(outputs) or ", ".join(ids[s] for s in outputs)
+        forward.append(f"# output: {names}")
+        backward.append(f"G_{self.vectors[outputs]} = 1" if outputs in self.vectors else f"G_{ids[outputs[0]]} = 1")
+        head = (
+            "# backward pass: G_v = d output / d v (a row per sample), dv_du = local derivative (micrograd.engine.ops)"
+        )
+        return "\n".join([*forward, head, *reversed(backward)])
+
+    def _name(self, slots: tuple[int, ...], prefix: str) -> str:
+        """A new vector's name, registered."""
+        self.count += 1
+        name = f"{prefix}{self.count}" if prefix in ("t", "u") else prefix
+        self.vectors[slots] = name
+        return name
+
+    def _vector(self, slots: tuple[int, ...], lines: list[str]) -> str:
+        """The name of the vector made of these slots: known, the inputs "X", or gathered."""
+        known = self.vectors.get(slots)
+        if known is not None:
+            return known
+        if len(slots) == 1:
+            return self.ids[slots[0]]
+        tape = self.tape
+        if all(tape.kinds[s] == "input" for s in slots):
+            stems = {re.sub(r"\d+$", "", self.ids[s]) for s in slots}
+            stem = stems.pop().rstrip("_") if len(stems) == 1 else ""
+            name = "X" if "X" not in self.vectors.values() else (stem or "U")
+            if name in self.vectors.values():
+                return self._name(slots, "u")
+            self.vectors[slots] = name
+            return name
+        name = self._name(slots, "u")
+        lines.append(f"{name} = [{self._elements(slots)}]")
+        return name
+
+    def _elements(self, slots: Sequence[int]) -> str:
+        names = [self.ids[s] for s in slots]
+        return ", ".join(names) if len(names) <= 4 else f"{names[0]}, {names[1]}, …, {names[-1]}"
+
+    def _padded(self, code: str, comment: str) -> str:
+        return f"{code:<{self.WIDTH}} # {comment}"
+
+    def _layer(self, g: _MatMul, groups: list, consumed: set[int], backward: list[str]) -> str:
+        tape, ids, layer = self.tape, self.ids, g.layer
+        i = tape.layers.index(layer) + 1
+        pre: list[str] = []
+        x = self._vector(layer.inputs, pre)
+        product = f"{x} @ W{i}.T + b{i}"
+        act = None
+        for gj, other in enumerate(groups):
+            if (
+                isinstance(other, _Group)
+                and other.op.arity == 1
+                and other.x_is_slot
+                and tuple(tape.instructions[k].operands[0] for k in other.ks) == layer.outputs
+                and all(self.readers[z] == 1 for z in layer.outputs)
+            ):
+                act, consumed_index = other, gj
+                break
+        z_name = f"z{i}" if len(layer.outputs) > 1 or act is not None else ids[layer.outputs[0]]
+        self.vectors[layer.outputs] = z_name
+        m, k = layer.weights.shape
+        chain = [ids[tape._parameter_slots[layer.biases[0]]]] + [
+            f"{ids[tape._parameter_slots[layer.weights[0, j]]]} * {ids[x_j]}" for j, x_j in enumerate(layer.inputs)
+        ]
+        if len(chain) > 4:
+            chain = [*chain[:3], "…", chain[-1]]
+        scalar = " + ".join(chain)
+        lines_back = [f"grad_W{i} = G_{z_name}.T @ {x}", f"grad_b{i} = G_{z_name}.sum(axis=0)"]
+        if g.inputs_need_terms:
+            lines_back.append(f"G_{x} += G_{z_name} @ W{i}")
+        if act is not None:
+            h_name = f"h{i}"
+            lines_back.insert(0, f"G_{z_name} = d{h_name}_d{z_name} * G_{h_name}")
+        if act is None:
+            code = f"{z_name} = {product}"
+            out_first = ids[layer.outputs[0]]
+        else:
+            consumed.add(consumed_index)
+            outs = tuple(tape.instructions[k].out for k in act.ks)
+            self.vectors[outs] = h_name
+            first = tape.instructions[act.ks[0]]
+            code = f"{h_name} = {_apply_text(first.op.name, first.arg, product)}"
+            scalar = _apply_text(first.op.name, first.arg, scalar)
+            out_first = ids[first.out]
+        backward.extend(reversed(lines_back))
+        comment = f"{layer.name}: {m} neuron{'s' if m > 1 else ''} x {k} inputs; {out_first} = {scalar}"
+        return "\n".join([*pre, self._padded(code, comment)])
+
+    def _group(self, g: _Group, backward: list[str]) -> list[str]:
+        tape = self.tape
+        first = tape.instructions[g.ks[0]]
+        if len(g.ks) == 1:
+            return [tape.line(g.ks[0])] + self._scalar_backward(g.ks, backward)
+        operands: list[str] = []
+        pre: list[str] = []
+        for pos in range(len(first.operands)):
+            column = [tape.instructions[k].operands[pos] for k in g.ks]
+            if type(column[0]) is int:
+                slots = tuple(column)
+                if slots not in self.vectors and not all(tape.kinds[s] == "input" for s in slots):  # type: ignore[index]
+                    return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
+                operands.append(self._vector(slots, pre))  # type: ignore[arg-type]
+            else:
+                values = {o.value for o in column}  # type: ignore[union-attr]
+                if len(values) != 1:
+                    return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
+                value = values.pop()
+                operands.append(f"({_number(value)})" if value < 0 else _number(value))
+        if first.arg is not None and len({tape.instructions[k].arg for k in g.ks}) != 1:
+            return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
+        out = self._name(tuple(tape.instructions[k].out for k in g.ks), "t")
+        name = first.op.name
+        if len(operands) == 2:
+            symbol = {"pow": "**"}.get(name, name)
+            code = (
+                f"{out} = {operands[0]} {symbol} {operands[1]}"
+                if symbol in ("+", "-", "*", "/", "**")
+                else (f"{out} = {name}({operands[0]}, {operands[1]})")
+            )
+        else:
+            code = f"{out} = {_apply_text(name, first.arg, operands[0])}"
+        for pos in reversed(range(len(operands))):
+            if type(first.operands[pos]) is int:
+                backward.append(f"G_{operands[pos]} += d{out}_d{operands[pos]} * G_{out}")
+        return [*pre, self._padded(code, f"{len(g.ks)} lines like {tape.line(g.ks[0])}")]
+
+    def _scalar_backward(self, ks: Sequence[int], backward: list[str]) -> list[str]:
+        """The backward lines of instructions left scalar (added to `backward`, which is reversed)."""
+        tape, ids = self.tape, self.ids
+        for k in ks:
+            ins = tape.instructions[k]
+            for pos in reversed(range(len(ins.operands))):
+                o = ins.operands[pos]
+                if type(o) is int:
+                    target = self.vectors.get((o,), ids[o])
+                    upstream = self.vectors.get((ins.out,), ids[ins.out])
+                    backward.append(f"G_{target} += {tape.local_name(k, pos)} * G_{upstream}")
+        return []
+
+
+def _apply_text(name: str, arg: float | None, inner: str) -> str:
+    """A unary op applied to an expression, written as `Tape.expression` writes it."""
+    if name == "**" and arg is not None:
+        return f"({inner}) ** {_number(arg)}"
+    if name == "neg":
+        return f"-({inner})"
+    if arg is not None:
+        return f"{name}({inner}, {_number(arg)})"
+    return f"{name}({inner})"
 
 
 def _slots_and_constants(ins: Instruction) -> tuple[tuple[int, Any], tuple[int, Any]]:
