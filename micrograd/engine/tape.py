@@ -326,11 +326,11 @@ class Tape:
                 a = operand(x)
                 if y is None:
                     operands: tuple[int | Const, ...] = (a,)
-                    is_varying = a.__class__ is int and varying[a]  # type: ignore[index]
+                    is_varying = a.__class__ is int and varying[a]
                 else:
                     b = operand(y)
                     operands = (a, b)
-                    is_varying = (a.__class__ is int and varying[a]) or (b.__class__ is int and varying[b])  # type: ignore[index]
+                    is_varying = (a.__class__ is int and varying[a]) or (b.__class__ is int and varying[b])
                 out = len(nodes)
                 slot_of[node] = out
                 nodes.append(node)
@@ -377,7 +377,9 @@ class Tape:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def forward(self, feed: Mapping[Value, Any] | None = None, parameters: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, feed: Mapping[Value, Any] | np.ndarray | None = None, parameters: np.ndarray | None = None
+    ) -> np.ndarray:
         """Run the program on a batch: `feed` maps each input leaf to a 1-D array (one value per
         sample) or to a number (the same for every sample), or is one (samples, inputs) matrix
         with a column per input in `self.inputs` order. Returns the output for each sample:
@@ -578,7 +580,7 @@ class Tape:
             )
         return theta
 
-    def _bind(self, feed: Mapping[Value, Any] | None) -> tuple[dict[int, Any], dict[int, Any], int | None]:
+    def _bind(self, feed: Mapping[Value, Any] | np.ndarray | None) -> tuple[dict[int, Any], dict[int, Any], int | None]:
         """The values before the first instruction: constants that are outputs (by slot), the
         inputs from `feed` (by slot: a 1-D array, or a float for every sample), the batch size."""
         if feed is None:
@@ -956,7 +958,7 @@ def _find_layers(tape: Tape) -> list[Layer]:
     for bias, links in open_chains.values():  # in program order of each chain's last instruction
         by_inputs.setdefault(tuple(link[1] for link in links), []).append((bias, links))
     param_no = {slot: i for i, slot in enumerate(tape._parameter_slots)}
-    layers = []
+    layers: list[Layer] = []
     taken: set[str] = set()
     for xs, neurons in by_inputs.items():
         params = [bias for bias, _ in neurons] + [link[0] for _, links in neurons for link in links]
@@ -1033,6 +1035,19 @@ class _MatMul:
                 _strided(flat, int(layer.biases[0]), layer.biases.shape, self.b_grid),
             )
         return flat[self.layer.weights], flat[self.layer.biases]
+
+
+def _exact_sums(W: np.ndarray, b: np.ndarray, X: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """`z = W @ X + b` again for the samples where it is not finite, as the scalar engine adds:
+    b + w0·x0 + w1·x1 + ..., one term at a time. BLAS does not keep IEEE's rules there (it gives
+    inf for inf − inf, where the engine, and PyTorch's scalar ops, give NaN)."""
+    bad = ~np.isfinite(z).all(axis=0)
+    columns = X[:, bad]
+    total = np.repeat(b[:, None], columns.shape[1], axis=1)
+    for j in range(W.shape[1]):
+        total = total + W[:, j : j + 1] * columns[j]
+    z[:, bad] = total
+    return z
 
 
 def _rows(rows: list[int]) -> np.ndarray | slice:
@@ -1158,8 +1173,9 @@ class _Schedule:
             if not ins.varying:
                 continue
             if k in lowered:
-                li = layer_of.get(ins.out)
-                if li is not None:  # a layer starts once its first neuron is complete
+                first_of = layer_of.get(ins.out)
+                if first_of is not None:  # a layer starts once its first neuron is complete
+                    li = first_of
                     layer = layers[li]
                     lv = 1 + max(level.get(x, 0) for x in layer.inputs)
                     for z in layer.outputs:
@@ -1230,7 +1246,7 @@ class _Schedule:
                 if type(first.operands[pos]) is int:
                     for j, k in enumerate(ks):
                         operand = instructions[k].operands[pos]
-                        slot_terms[operand].append((k, pos, self.n_terms + j))  # type: ignore[index]
+                        slot_terms[operand].append((k, pos, self.n_terms + j))
                     terms.append((pos, self.n_terms, self.n_terms + len(ks)))
                     self.n_terms += len(ks)
             plans.append((first.op, ks, terms))
@@ -1292,6 +1308,8 @@ class _Schedule:
         tape = self.tape
         rows = 1 if n is None else n
         table = np.empty((self.n_rows, rows))
+        x: Any
+        y: Any
         slots, numbers = self.float_params
         if slots:
             shared.update(zip(slots, theta[numbers].tolist()))
@@ -1310,14 +1328,19 @@ class _Schedule:
                 else:
                     table[self.row[s]] = value
             for g in self.groups:
-                if g.__class__ is _MatMul:
+                if isinstance(g, _MatMul):
                     W, b = g.parameters(theta)
+                    X = table[g.x_rows]
                     if isinstance(g.out_rows, slice):  # straight into the table
                         z = table[g.out_rows]
-                        np.matmul(W, table[g.x_rows], out=z)
+                        np.matmul(W, X, out=z)
                         z += b[:, None]
                     else:
-                        table[g.out_rows] = W @ table[g.x_rows] + b[:, None]
+                        z = W @ X + b[:, None]
+                    if not np.isfinite(z).all():
+                        z = _exact_sums(W, b, X, z)
+                    if not isinstance(g.out_rows, slice):
+                        table[g.out_rows] = z
                     continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
@@ -1349,7 +1372,7 @@ class _Schedule:
                 upstream = terms[g.upstream[0]]
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
-                if g.__class__ is _MatMul:
+                if isinstance(g, _MatMul):
                     W, _ = g.parameters(values.theta)
                     X = table[g.x_rows]
                     if g.inputs_need_terms or every_node:

@@ -38,6 +38,8 @@ class TrainingDivergedError(ValueError):
 class TapeProgram(Protocol):
     """A model recorded on a tape, as the model's `record_tape` returns it."""
 
+    head: str | None  # what the last layer runs after the tape: "softmax", "identity", None (its own code)
+
     def forward(self, rows: np.ndarray, training: bool, parameters: np.ndarray | None = None) -> np.ndarray:
         """The outputs before the per-sample part, shape (samples, outputs); `parameters`: the
         model's parameters as a flat array in `parameters()` order (default: their `.data`)."""

@@ -150,16 +150,14 @@ class Optimizer:
                 f"per bound parameter, got {data.shape} and {grad.shape}"
             )
         self.steps += 1
-        self._update(data, grad)
+        with np.errstate(all="ignore"):  # an overflow gives inf, as Python floats do; fit reports it
+            self._update(data, grad)
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything a step changes (the step count and the per-parameter state), copied: with
-        `restore`, a step interrupted part-way is undone whole (see `micrograd.training.loop`)."""
-        return {
-            name: value.copy() if isinstance(value, np.ndarray) else value
-            for name, value in vars(self).items()
-            if name != "_params"  # the parameters' values are the model's to save
-        }
+        """Everything a step changes (the step count and the per-parameter state): with `restore`,
+        a step interrupted part-way is undone whole (see `micrograd.training.loop`). The state
+        arrays are kept, not copied: `_update` replaces them with new arrays, never changes one."""
+        return {name: value for name, value in vars(self).items() if name != "_params"}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Go back to the state of an earlier `snapshot()` (of this optimizer, same parameters)."""
@@ -169,7 +167,9 @@ class Optimizer:
         """Start the per-parameter state for n parameters."""
 
     def _update(self, data: np.ndarray, grad: np.ndarray) -> None:
-        """The update rule: `data` in place from `grad` (arrays), with the state; `steps` is t."""
+        """The update rule: `data` in place from `grad` (arrays), with the state; `steps` is t.
+        A state array is replaced by a new one (`self._m = beta1 * self._m + ...`), never changed
+        in place, so `snapshot` can keep the old one."""
         raise NotImplementedError
 
     #: The constructor's keyword arguments besides lr, each kept as an attribute of that name.
