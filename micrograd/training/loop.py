@@ -168,16 +168,16 @@ class TapeEngine:
             return np.array(rows), total / n  # as ScalarEngine's Value graph computes it
         scores = self.program.forward(self.X[batch], training=True, parameters=self.theta)
         softmax = self.program.head == "softmax"
-        P = softmax_rows(scores) if softmax else scores
-        finite = np.isfinite(P).all(axis=1)
+        finite = np.isfinite(scores).all(axis=1)
         if not finite.all():
-            raise diverged(self.model, where, f"the model's output is {P[int(np.argmin(finite))].tolist()}")
+            raise diverged(self.model, where, f"the model's output is {scores[int(np.argmin(finite))].tolist()}")
         if self._targets is not targets:
             self._targets, self._T = targets, np.asarray(targets, dtype=np.float64)
         with np.errstate(all="ignore"):  # a loss that overflows is reported as diverged by `train_step`
+            P = softmax_rows(scores) if softmax else scores
             L, G = self._batch_loss(P, self._T[batch])
             self._grad_output = (softmax_backward(P, G) if softmax else G) / n
-        return P, float(L.sum()) / n
+            return P, float(L.sum()) / n
 
     def step(self, where: str) -> None:
         """Backward and the optimizer's step, on the arrays, whole or not at all."""
