@@ -308,35 +308,42 @@ class Tape:
             varying.append(is_varying)
             return slot_of[node]
 
-        def operand(child: Value) -> int | Const:
-            slot = slot_of.get(child)
-            return Const(child.data, child.label) if slot is None else slot  # a constant's name is its label
-
+        unary = {name: op for name, op in OPS.items() if op.arity == 1}
+        binary = {name: op for name, op in OPS.items() if op.arity == 2}
+        new_instruction = tuple.__new__  # Instruction(...) without its Python-level __new__: 100,000s of them
         for node in order:
-            x, y = node._x, node._y
-            if node in input_set:
-                new_slot(node, "input", True)
-            elif x is None:
-                if not isinstance(node, Constant):
+            x = node._x
+            if x is None:  # a leaf
+                if node in input_set:
+                    new_slot(node, "input", True)
+                elif not isinstance(node, Constant):
                     new_slot(node, "parameter", False)
                 elif node in output_set:  # only an output needs a slot; elsewhere it is folded
                     new_slot(node, "constant", False)
-            elif node.op in OPS and OPS[node.op].arity == (1 if y is None else 2):  # the common case, quickly
-                op = OPS[node.op]
-                a = operand(x)
+                continue
+            y = node._y
+            op = unary.get(node.op) if y is None else binary.get(node.op)
+            if op is not None:
+                a: int | Const | None = slot_of.get(x)
+                if a is None:
+                    a = Const(x.data, x.label)  # a constant's name is its label ("2")
                 if y is None:
                     operands: tuple[int | Const, ...] = (a,)
-                    is_varying = a.__class__ is int and varying[a]
+                    is_varying = type(a) is int and varying[a]
+                    arg = node.arg
                 else:
-                    b = operand(y)
+                    b: int | Const | None = slot_of.get(y)
+                    if b is None:
+                        b = Const(y.data, y.label)
                     operands = (a, b)
-                    is_varying = (a.__class__ is int and varying[a]) or (b.__class__ is int and varying[b])
+                    is_varying = (type(a) is int and varying[a]) or (type(b) is int and varying[b])
+                    arg = None
                 out = len(nodes)
                 slot_of[node] = out
                 nodes.append(node)
                 kinds.append("op")
                 varying.append(is_varying)
-                instructions.append(Instruction(op, out, operands, node.arg if y is None else None, is_varying))
+                instructions.append(new_instruction(Instruction, (op, out, operands, arg, is_varying)))
             else:
                 names_by_node = node_names(order)
                 raise ValueError(
@@ -925,24 +932,28 @@ def _find_layers(tape: Tape) -> list[Layer]:
     instructions, kinds, varying = tape.instructions, tape.kinds, tape._varying
     readers = [0] * len(tape.nodes)  # how many operands (and outputs) read each slot
     varying_readers = [0] * len(tape.nodes)
-    for ins in instructions:
+    producer = [-1] * len(tape.nodes)  # the instruction that computes each slot
+    for k, ins in enumerate(instructions):
+        producer[ins.out] = k
         for o in ins.operands:
             if type(o) is int:
                 readers[o] += 1
                 varying_readers[o] += ins.varying
     for s in tape._output_slots:
         readers[s] += 1
-    producer = {ins.out: k for k, ins in enumerate(instructions)}
+    plus, times = OPS["+"], OPS["*"]
     open_chains: dict[int, tuple[int, list[tuple[int, int, int, int, int, int]]]] = {}  # last sum -> chain
     for k, ins in enumerate(instructions):
-        if ins.op.name != "+" or not ins.varying:
+        if ins.op is not plus or not ins.varying:
             continue
         a, t = ins.operands
-        if type(a) is not int or type(t) is not int or readers[t] != 1 or t not in producer:
+        if type(a) is not int or type(t) is not int or readers[t] != 1:
             continue
         pk = producer[t]
+        if pk < 0:  # t is a leaf
+            continue
         product = instructions[pk]
-        if product.op.name != "*":
+        if product.op is not times:
             continue
         w, x = product.operands
         if type(w) is not int or type(x) is not int or kinds[w] != "parameter" or not varying[x]:
@@ -991,9 +1002,12 @@ def _layer_name(outputs: list[Value], number: int, taken: set[str]) -> str:
 
 
 def _strided(flat: np.ndarray, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> np.ndarray:
-    """The elements of `flat` on a regular grid (first element, shape, step per axis) as a view,
-    so a matrix product reads and writes the flat array in place."""
-    return np.lib.stride_tricks.as_strided(flat[start:], shape=shape, strides=tuple(s * flat.itemsize for s in steps))
+    """The elements of a contiguous `flat` on a regular grid (first element, shape, step per
+    axis) as a view, so a matrix product reads and writes the flat array in place."""
+    if not flat.flags.c_contiguous:
+        flat = np.ascontiguousarray(flat)
+    size = flat.itemsize
+    return np.ndarray(shape, flat.dtype, buffer=flat, offset=start * size, strides=tuple(s * size for s in steps))
 
 
 def _grid(index: np.ndarray) -> tuple[int, ...]:
