@@ -112,7 +112,8 @@ def test_a_graph_that_is_not_a_layer_runs_op_by_op_and_says_so():
     w, v, b, c = Value(0.5, "w"), Value(-1.5, "v"), Value(0.25, "b"), Value(2.0, "c")
     shared = (b + w * x0 + v * x1).tanh() + (c + w * x0)  # w is read by two neurons: a shared weight
     backwards = w * x0 + b  # the product first: not the chain `b + w * x`
-    for out in (shared, backwards):
+    input_added = c * (b + x0)  # `b + x`: an input added, no product
+    for out in (shared, backwards, input_added):
         tape = Tape.record(out, inputs=[x0, x1] if out is shared else [x0])
         assert tape.layers == ()
         assert tape.lowering().startswith("0 layer(s) as matrix products (none)")
