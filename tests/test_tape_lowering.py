@@ -169,6 +169,18 @@ def test_a_graph_with_layers_and_other_parts_lowers_the_layers_only():
     feed = {x0: X[:, 0], x1: X[:, 1], y: Y}
     _close(tape.forward(feed), reference.forward(feed), "losses")
     _close(tape.parameter_gradients(), reference.parameter_gradients(), "gradients with the penalty")
+    # Σw² runs on arrays (one reduction); every node's value and gradient is still there.
+    values, expected_values = tape.values(), reference.values()
+    grads, expected_grads = tape.gradients(), reference.gradients()
+    for node in tape.nodes:
+        _close(values[node], expected_values[node], f"value of {node!r}")
+        _close(grads[node], expected_grads[node], f"gradient of {node!r}")
+    # A parameter moved out of an op's domain: the engine's error, naming the line.
+    saved, params[0].data = params[0].data, 200.0
+    logged = Tape.record(loss + (params[0] - 100.0).log() + 1e-3 * sum(p * p for p in params), inputs=[x0, x1, y])
+    params[0].data = saved
+    with pytest.raises(ValueError, match=r"log\(-100\.\d+\) is undefined.*tape line \d+: `v\d+ = log\(v\d+\)`"):
+        logged.forward(feed)
 
 
 def test_the_matrix_view_prints_each_layer_as_one_matrix_line_beside_its_scalar_form():

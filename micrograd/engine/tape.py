@@ -1075,9 +1075,19 @@ class _Values:
     """The values of one forward pass: a float per shared slot, a row of the table per per-sample
     slot; the parameters as the flat array they were read from."""
 
-    def __init__(self, schedule: _Schedule, shared: dict[int, Any], theta: np.ndarray, table: np.ndarray) -> None:
+    def __init__(
+        self,
+        schedule: _Schedule,
+        shared: dict[int, Any],
+        theta: np.ndarray,
+        table: np.ndarray,
+        vector: np.ndarray | None,
+        n: int | None,
+    ) -> None:
         self.schedule = schedule
         self.shared = shared  # by slot: the value of a shared slot the program reads
+        self.vector = vector  # the shared values as `_SharedArrays` computed them (None: all in `shared`)
+        self.n = n
         self.theta = theta  # the parameters, in `Tape.parameters` order
         self.table = table  # (rows, samples): every per-sample slot that is not inside a lowered layer
         self._chains: dict[tuple[int, int], list[np.ndarray]] = {}
@@ -1098,7 +1108,17 @@ class _Values:
     def _shared(self, s: int) -> float:
         if s in self.shared:
             return self.shared[s]
-        return float(self.theta[self.schedule.tape._parameter_number[s]])
+        number = self.schedule.tape._parameter_number.get(s)
+        if number is not None:
+            return float(self.theta[number])
+        self.fill_shared()
+        return self.shared[s]
+
+    def fill_shared(self) -> None:
+        """Every shared value in `shared`, by the scalar plan, after a forward on arrays."""
+        if self.vector is not None:
+            self.schedule.run_shared_plan(self.theta, self.shared, self.n)
+            self.vector = None
 
     def _row(self, s: int) -> np.ndarray:
         row = self.schedule.row[s]
@@ -1118,6 +1138,132 @@ class _Values:
                 parts += [product, acc]
             self._chains[key] = parts
         return self._chains[key][2 * j + is_sum]
+
+
+class _SharedArrays:
+    """The shared instructions of a lowered tape (parameters alone, such as a penalty Σw²) run on
+    arrays: grouped by level as the per-sample ones are, and each chain of sums
+    `((c + t1) + t2) + ...` one reduction, so `forward` and `parameter_gradients` take a few NumPy
+    calls instead of a Python step per instruction. The values and gradients of every shared node
+    (`values()`, `gradients()`) still come from the scalar plan, run when asked for."""
+
+    def __init__(self, schedule: _Schedule) -> None:
+        tape = schedule.tape
+        instructions = tape.instructions
+        ks = [entry[0] for entry in schedule.shared_plan]
+        readers = collections.Counter(o for ins in instructions for o in ins.operands if type(o) is int)
+        readers.update(tape._output_slots)
+        plus = OPS["+"]
+        chains: dict[int, tuple[int | Const, list[int], list[int]]] = {}  # last sum -> (first, terms, ks)
+        for k in ks:
+            ins = instructions[k]
+            if ins.op is not plus or type(ins.operands[1]) is not int:
+                continue
+            a, t = ins.operands
+            if type(a) is int and a in chains and readers[a] == 1:
+                first, terms, links = chains.pop(a)
+                chains[ins.out] = (first, [*terms, t], [*links, k])  # type: ignore[list-item]
+            else:
+                chains[ins.out] = (a, [t], [k])  # type: ignore[list-item]
+        sums = {last: chain for last, chain in chains.items() if len(chain[1]) >= 3}
+        in_sum = {k for _, _, links in sums.values() for k in links}
+        self.position: dict[int, int] = {}  # shared slot -> its place in the value vector
+        for s in tape._parameter_slots:
+            self.position[s] = len(self.position)
+        self.params = np.arange(len(tape._parameter_slots))
+        level: dict[int, int] = {}
+        by_key: dict[tuple, list] = {}
+        for k in ks:
+            ins = instructions[k]
+            if k in in_sum:
+                if ins.out in sums:
+                    first, terms, _ = sums[ins.out]
+                    slots = [o for o in (first, *terms) if type(o) is int]
+                    level[ins.out] = 1 + max((level.get(o, 0) for o in slots), default=0)
+                    by_key[(level[ins.out], "sum", ins.out)] = [ins.out]
+                continue
+            level[ins.out] = 1 + max((level.get(o, 0) for o in ins.operands if type(o) is int), default=0)
+            kinds = tuple(type(o) is int for o in ins.operands)
+            by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+        for k in ks:  # every result gets a place, also the partial sums a reduction skips
+            self.position.setdefault(instructions[k].out, len(self.position))
+        self.size = len(self.position)
+        pos = self.position
+        self.items: list[tuple] = []
+        for key in sorted(by_key, key=lambda key: key[0]):
+            if key[1] == "sum":
+                first, terms, _ = sums[key[2]]
+                self.items.append(
+                    (
+                        "sum",
+                        pos[key[2]],
+                        first if type(first) is not int else pos[first],
+                        type(first) is int,
+                        np.array([pos[t] for t in terms], dtype=np.intp),
+                    )
+                )
+                continue
+            group = by_key[key]
+            op = instructions[group[0]].op
+
+            def source(p: int, group: list[int] = group) -> tuple[np.ndarray, bool]:
+                column = [instructions[k].operands[p] for k in group]
+                if type(column[0]) is int:
+                    return np.array([pos[o] for o in column], dtype=np.intp), True  # type: ignore[index]
+                return np.array([o.value for o in column]), False  # type: ignore[union-attr]
+
+            x = source(0)
+            if op.arity == 2:
+                y: tuple[np.ndarray | None, bool] = source(1)
+            else:
+                arg = instructions[group[0]].arg
+                y = (None if arg is None else np.array([instructions[k].arg for k in group]), False)
+            out = np.array([pos[instructions[k].out] for k in group], dtype=np.intp)
+            self.items.append(("op", op, out, x, y))
+
+    def forward(self, theta: np.ndarray) -> np.ndarray | None:
+        """Every shared value (by `position`), or None when an op leaves its domain (the scalar plan
+        then runs, to raise the engine's error naming the instruction)."""
+        sv = np.empty(self.size)
+        sv[self.params] = theta
+        for item in self.items:
+            if item[0] == "sum":
+                _, out, first, first_is_slot, terms = item
+                sv[out] = (sv[first] if first_is_slot else first.value) + sv[terms].sum()
+                continue
+            _, op, out, (xi, x_slot), (yi, y_slot) = item
+            x = sv[xi] if x_slot else xi
+            y = sv[yi] if y_slot else yi
+            if op.domain is not None and not np.all(op.domain(NUMPY, x, y)):
+                return None
+            sv[out] = op.forward(NUMPY, x, y)
+        return sv
+
+    def backward(self, sv: np.ndarray, seeds: dict[int, float]) -> np.ndarray:
+        """The adjoint of every shared value (by `position`), from the seeds of the nodes the
+        per-sample part and the outputs read."""
+        adjoint = np.zeros(self.size)
+        for s, value in seeds.items():
+            if s in self.position:  # (a constant that is an output has no place: nothing to pass on)
+                adjoint[self.position[s]] += value
+        for item in reversed(self.items):
+            if item[0] == "sum":
+                _, out, first, first_is_slot, terms = item
+                upstream = adjoint[out]
+                if first_is_slot:
+                    adjoint[first] += upstream
+                np.add.at(adjoint, terms, upstream)
+                continue
+            _, op, out, (xi, x_slot), (yi, y_slot) = item
+            x = sv[xi] if x_slot else xi
+            y = sv[yi] if y_slot else yi
+            local = op.derivatives(NUMPY, sv[out], x, y)
+            upstream = adjoint[out]
+            if x_slot:
+                np.add.at(adjoint, xi, local[0] * upstream)
+            if y_slot:
+                np.add.at(adjoint, yi, local[1] * upstream)
+        return adjoint
 
 
 class _Group(NamedTuple):
@@ -1291,6 +1437,7 @@ class _Schedule:
             | {o for _, _, _, xs, _, ys, _ in self.shared_plan for o in (xs, ys) if o in number}
         )
         self.float_params = (read, np.array([number[s] for s in read], dtype=np.intp))
+        self.shared_arrays = _SharedArrays(self) if layers and self.shared_plan else None
 
     def _ranks(self, slots: list[int]) -> list[np.ndarray]:
         """Rank r: the r-th term row of each slot (the zero row where a slot has fewer terms)."""
@@ -1324,16 +1471,15 @@ class _Schedule:
         table = np.empty((self.n_rows, rows))
         x: Any
         y: Any
-        slots, numbers = self.float_params
-        if slots:
-            shared.update(zip(slots, theta[numbers].tolist()))
+        vector = None
         with np.errstate(all="ignore"):
-            for k, op, out, xs, xc, ys, yc in self.shared_plan:  # parameters alone: floats, as the engine
-                x = shared[xs] if xs >= 0 else xc
-                y = shared[ys] if ys >= 0 else yc
-                if op.domain is not None and not op.domain(FLOATS, x, y):
-                    raise tape._domain_error(k, x, y, False, n)
-                shared[out] = op.forward(FLOATS, x, y)
+            if self.shared_arrays is not None:
+                vector = self.shared_arrays.forward(theta)
+            if vector is None:
+                self.run_shared_plan(theta, shared, n)
+            else:
+                position = self.shared_arrays.position  # type: ignore[union-attr]
+                shared.update((s, float(vector[position[s]])) for s in self.shared_read_slots if s in position)
             if self.shared_read_slots:
                 table[self.shared_read_rows] = np.array([shared[s] for s in self.shared_read_slots])[:, None]
             for s, value in inputs.items():
@@ -1365,7 +1511,21 @@ class _Schedule:
                         yj = y[j] if y is not None and np.ndim(y) == 2 else tape.instructions[g.ks[j]].arg
                         raise tape._domain_error(g.ks[j], x[j], yj, ok[j], n)
                 table[g.out] = g.op.forward(NUMPY, x, y)
-        return _Values(self, shared, theta, table)
+        return _Values(self, shared, theta, table, vector, n)
+
+    def run_shared_plan(self, theta: np.ndarray, shared: dict[int, Any], n: int | None) -> None:
+        """The shared instructions one by one on floats, exactly as the scalar engine: every shared
+        value into `shared` (by slot)."""
+        slots, numbers = self.float_params
+        if slots:
+            shared.update(zip(slots, theta[numbers].tolist()))
+        with np.errstate(all="ignore"):
+            for k, op, out, xs, xc, ys, yc in self.shared_plan:  # parameters alone: floats, as the engine
+                x = shared[xs] if xs >= 0 else xc
+                y = shared[ys] if ys >= 0 else yc
+                if op.domain is not None and not op.domain(FLOATS, x, y):
+                    raise self.tape._domain_error(k, x, y, False, n)
+                shared[out] = op.forward(FLOATS, x, y)
 
     def backward(
         self, values: _Values, seeds: list[np.ndarray], rows: int, trace: list | None, every_node: bool
@@ -1423,9 +1583,17 @@ class _Schedule:
                 for s, total in zip(self.inputs, _sum_ranks(terms, self.input_ranks, len(self.inputs), rows)):
                     adjoints[s] = total
             if self.shared_with_terms:  # shared nodes read op by op: summed over the batch, in order
-                totals = _sum_samples(terms, self.shared_ranks, rows)
+                if self.layers:  # no bit for bit to keep: one sum per rank
+                    totals = sum(terms[rank].sum(axis=1) for rank in self.shared_ranks)
+                else:
+                    totals = _sum_samples(terms, self.shared_ranks, rows)
                 for s, total in zip(self.shared_with_terms, totals.tolist()):
                     adjoints[s] = total
+            if self.shared_arrays is not None and values.vector is not None and not every_node and trace is None:
+                adjoint = self.shared_arrays.backward(values.vector, adjoints)
+                grad += adjoint[: len(grad)]  # the parameters come first, in their order
+                return adjoints, grad
+            values.fill_shared()
             shared = values.shared
             for k, op, out, xs, xc, ys, yc in reversed(self.shared_plan):  # then the shared instructions
                 upstream = adjoints.get(out)
