@@ -6,13 +6,21 @@ the same graph for every sample. `Tape.record` walks it once into a flat list of
 Wengert list, the "evaluation trace" of Baydin et al. 2018); `forward` then runs each instruction
 on a NumPy array holding the whole batch, and `backward` runs the chain rule over the list in
 reverse. That is what "vectorisation" means: the same program, one array operation per line.
-(It goes one step further, as a matrix product does: the lines of one level that apply the same
-op, such as the 32 products `w * x` of a layer, run as one NumPy call; see `_Schedule`.)
+
+Lowering. Nearly every node of a network's graph belongs to a weighted sum
+`b + w0·x0 + w1·x1 + ...` (what `weighted_sum` builds for each neuron). When it records, the tape
+finds the neurons that read the same inputs, by structure (`_find_layers`), and runs each such
+layer as ONE matrix product `X @ W.T + b` forward and `G.T @ X`, `G @ W` backward; the lines of
+one level that apply the same op (the layer's 16 relu's) run as one NumPy call (`_Schedule`).
+`tape.layers` lists the layers it lowered, `tape.lowering()` says it in words, and `print(tape)`
+shows the program as it runs, each matrix line beside the scalar chain it came from. What is not
+a layer runs op by op, as before; `Tape.record(..., lower=False)` keeps everything op by op.
 
     tape = Tape.record(loss, inputs=[x0, x1, y])        # parameters: every other leaf
     losses = tape.forward({x0: X[:, 0], x1: X[:, 1], y: Y})   # one loss per sample
     tape.backward(reduce="mean")                        # parameter .grad += batch-mean gradient
-    print(tape)                                         # the program, forward and backward
+    print(tape)                                         # the program as it runs, forward and backward
+    print(tape.source())                                # the scalar program, line by line
 
 What is where:
 - Slots. Every node of the graph except a constant is a slot: an *input* (given as an array at
@@ -22,15 +30,19 @@ What is where:
 - One definition per op: `forward` and `backward` call the very functions of `micrograd.engine.ops`
   that the scalar engine calls, with `NUMPY` (built from `ops.FLOATS`, function by function) for
   values that differ between samples, and with `FLOATS` itself for values that do not (w ** 2).
-- Exactness. Per sample, every instruction does the scalar engine's operations, in the same
+- Parameters: one flat float64 array in `tape.parameters` order (`forward(parameters=...)`,
+  `parameter_gradients()`), which is how `fit` keeps them during training; by default `forward`
+  reads each parameter's `.data`.
+- Exactness. Op by op, every instruction does the scalar engine's operations, in the same
   order, with the same functions (exp, log, tanh, ... are C's libm, as for floats, not NumPy's
-  own SIMD versions): per-sample outputs and per-sample gradients of every per-sample node are
-  bit for bit the engine's. A parameter's gradient is a sum over the batch, added in the order
-  of the engine's backward through the batch's graph `((l0 + l1) + ...)` (see `_Schedule`): bit
-  for bit that gradient when every instruction depends on an input (every `Sequential` model),
-  so `fit` on a tape gives the scalar engine's weights exactly for a one-output model. A
-  sub-expression of parameters alone (a penalty Σw²) is computed once per batch instead of once
-  per sample; its gradient then agrees to rounding (tests: 1e-12 relative), not bit for bit.
+  own SIMD versions): per-sample values and gradients are bit for bit the engine's, and a
+  parameter's gradient adds its per-sample terms in the order of the engine's backward through
+  the batch's graph `((l0 + l1) + ...)`. A lowered layer's matrix product adds a neuron's terms
+  in another order (BLAS's), and sums over the batch at once: values and gradients agree with
+  the scalar engine to rounding (tests: 1e-12 relative per step, 1e-9 over 100 training steps),
+  no longer bit for bit. (Where a product is not finite, the layer adds term by term again,
+  so inf − inf is NaN as in the engine.) A sub-expression of parameters alone (a penalty Σw²) is
+  computed once per batch instead of once per sample, on arrays in a lowered tape.
 
 What the tape cannot see: it replays the recorded graph. A `relu` is fine (the op handles both
 sides of its kink on every sample), but a Python `if x.data > 0:` at record time silently picks

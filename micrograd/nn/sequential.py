@@ -327,11 +327,13 @@ class Sequential(Module):
         fraction of the samples (before shuffling), as Keras does. Returns the `History`.
 
         `engine`: "scalar" builds one graph of Values per sample, as the course slides do;
-        "tape" records the model's graph once (`micrograd.engine.tape.Tape`) and runs it on the whole
-        batch with NumPy (the loss of each sample is still computed by the scalar engine, from
-        the model's outputs): the same numbers, bit for bit, unless the loss reads the outputs out
-        of order (a softmax cross-entropy starts with the target's class), where the gradients
-        are summed in another order: equal to rounding. "auto" (the default) takes the
+        "tape" records the model's graph once (`micrograd.engine.tape.Tape`), runs each layer as a
+        matrix product on the whole batch, and keeps the weights, gradients and optimizer state
+        in NumPy arrays during the run (the model's Values get them before every callback and
+        when fit ends or is interrupted); a built-in loss is computed on the whole batch too, a
+        loss of your own per sample by the scalar engine. The numbers agree with the scalar
+        engine's to rounding (1e-12 per step; a matrix product adds in another order), no longer
+        bit for bit. "auto" (the default) takes the
         tape whenever the model's graph cannot depend on the data: every model except one with
         a softmax Dense layer before its last layer (softmax subtracts the largest score, a
         constant taken from the data). The loop itself is `micrograd.training.loop.fit`.
@@ -448,8 +450,8 @@ class Sequential(Module):
 
     def predict_checked(self, X: np.ndarray) -> np.ndarray:
         """The outputs for checked data, without dropout: on a tape where `fit` would use one (the
-        same numbers as the scalar engine, bit for bit, in a fraction of the time), else sample by
-        sample on the scalar engine without building a graph."""
+        scalar engine's numbers to rounding, in a fraction of the time), else sample by sample on
+        the scalar engine without building a graph."""
         if not self.tape_fits():
             with no_grad():
                 return np.array([[o.data for o in self.forward(row, training=False)] for row in X.tolist()])

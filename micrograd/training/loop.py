@@ -6,8 +6,9 @@
 this module imports nothing of `micrograd.nn`. Every batch goes through ONE guarded step
 (`train_step`) on one of two engines:
 - `ScalarEngine`: one graph of Values per sample, as the slides draw it;
-- `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`) and run on the whole
-  batch with NumPy; each sample's loss is still built by the scalar engine from the outputs.
+- `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`, its layers as matrix
+  products) and run on the whole batch with NumPy, the weights, gradients and optimizer state in
+  arrays for the whole run; a built-in loss runs on the batch too (`batch_losses`).
 The step stops with `TrainingDivergedError` the moment an output, the loss or a weight is NaN or
 infinite, and then leaves the weights and the optimizer as they were before that step; so does any
 other exception or a Ctrl-C in the middle of a step.
