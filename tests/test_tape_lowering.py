@@ -237,3 +237,25 @@ def test_record_and_forward_check_the_parameter_order_and_the_matrix_feed():
         tape.forward(np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"parameters must be a float64 array of shape \(9,\)"):
         tape.forward(np.zeros((3, 2)), parameters=np.zeros(8))
+
+
+def test_parameters_in_any_order_give_the_same_numbers():
+    """In `parameters()` order a layer's weights lie on a grid of the flat array (read and written
+    as views); in another order they are gathered and scattered: the same numbers."""
+    model = MLP(3, [4, 2], seed=5)
+    xs = [Value(0.0, f"x{j}") for j in range(3)]
+    out = model(xs)
+    params = model.parameters()
+    shuffled = params[::-1]
+    on_grid = Tape.record(out, inputs=xs, parameters=params)
+    gathered = Tape.record(out, inputs=xs, parameters=shuffled)
+    assert all(mm.weights_on_grid for mm in _matmuls(on_grid))
+    assert not any(mm.weights_on_grid for mm in _matmuls(gathered))
+    X = np.random.default_rng(3).normal(size=(6, 3))
+    theta = np.array([p.data for p in params])
+    _close(gathered.forward(X, parameters=theta[::-1].copy()), on_grid.forward(X, parameters=theta), "outputs")
+    _close(gathered.parameter_gradients()[::-1], on_grid.parameter_gradients(), "gradients")
+
+
+def _matmuls(tape: Tape) -> list:
+    return [g for g in tape._schedule.groups if not hasattr(g, "ks")]
