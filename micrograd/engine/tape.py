@@ -75,6 +75,7 @@ __all__ = [
     "Const",
     "DataDependentGraphError",
     "Instruction",
+    "Layer",
     "Tape",
     "check_same_functions",
     "functions_of",
