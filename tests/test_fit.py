@@ -119,6 +119,8 @@ def test_the_course_example_200_samples_in_batches_of_5_is_40_updates_per_epoch(
 
 
 def test_one_sgd_epoch_equals_a_hand_written_loop():
+    """fit runs on the tape, whose layers are matrix products: they add a neuron's terms in
+    another order than `b + w0·x0 + ...`, so the weights agree to rounding (1e-12), not bit for bit."""
     X, y = small_moons(20)
     model, hand = small_classifier(seed=4), small_classifier(seed=4)
     model.compile(loss="binary_crossentropy", optimizer=SGD(lr=0.5))
@@ -134,8 +136,8 @@ def test_one_sgd_epoch_equals_a_hand_written_loop():
         for p in hand.parameters():
             p.data -= 0.5 * p.grad
         batch_losses.append((loss.data, len(losses)))
-    assert model.get_weights() == hand.get_weights()
-    assert history.history["loss"] == [sum(loss * k for loss, k in batch_losses) / 20]
+    np.testing.assert_allclose(model.get_weights(), hand.get_weights(), rtol=1e-12, atol=1e-15)
+    assert history.history["loss"] == pytest.approx([sum(loss * k for loss, k in batch_losses) / 20], rel=1e-12)
 
 
 def test_one_sgd_epoch_matches_torch():
@@ -588,17 +590,18 @@ def test_fit_on_the_tape_gives_the_scalar_engines_history(case):
         "linear outputs, mse",
     ],
 )
-def test_fit_on_the_tape_is_bit_for_bit_the_scalar_engine_when_the_loss_reads_outputs_in_order(case):
-    """The tape adds every gradient in the scalar engine's order (see micrograd.engine.tape). A softmax
-    cross-entropy reads the target's class first, so its gradients add in another order there
-    (the test above: equal to rounding)."""
+def test_fit_on_the_tape_stays_within_1e_9_of_the_scalar_engine_over_100_steps(case):
+    """The tape runs each layer as a matrix product, which adds a neuron's terms in another order
+    than the scalar engine's `b + w0·x0 + ...`: no longer bit for bit, but within 1e-9 (relative)
+    after 100 optimizer steps (24 samples in batches of 5: 5 steps per epoch, 20 epochs)."""
     make_model, loss, data = TAPE_MODELS[case]
     X, y = _tape_data(data)
     (tape_history, tape_weights), (scalar_history, scalar_weights) = _fit_both(
-        make_model, X, y, loss, metrics=["accuracy"] if loss != "mse" else ["mae"], epochs=2, batch_size=5, seed=0
+        make_model, X, y, loss, metrics=["accuracy"] if loss != "mse" else ["mae"], epochs=20, batch_size=5, seed=0
     )
-    assert tape_history == scalar_history
-    assert tape_weights == scalar_weights
+    for key in scalar_history:
+        np.testing.assert_allclose(tape_history[key], scalar_history[key], rtol=1e-9, atol=1e-12, err_msg=key)
+    np.testing.assert_allclose(tape_weights, scalar_weights, rtol=1e-9, atol=1e-12)
 
 
 def test_auto_takes_the_tape_unless_a_softmax_comes_before_the_last_layer(monkeypatch):
@@ -651,10 +654,12 @@ def test_predict_and_evaluate_run_on_the_tape_with_the_scalar_engines_numbers(la
         by_graph.append([o.data for o in (out if isinstance(out, list) else [out])])
     predicted = model.predict(X)
     assert predicted.shape == (30, units)
-    assert predicted.tolist() == by_graph  # bit for bit
+    np.testing.assert_allclose(predicted, by_graph, rtol=1e-12, atol=1e-15)  # matrix products: to rounding
     sample_loss = loop.sample_loss_fn(model)
     losses = [
         sample_loss([Value(v) for v in row], t).data for row, t in zip(by_graph, model.loss.targets(np.asarray(y)))
     ]
     figures = model.evaluate(X, y)
-    assert (figures[0] if isinstance(figures, list) else figures) == math.fsum(losses) / len(losses)
+    assert (figures[0] if isinstance(figures, list) else figures) == pytest.approx(
+        math.fsum(losses) / len(losses), rel=1e-12
+    )

@@ -6,13 +6,21 @@ the same graph for every sample. `Tape.record` walks it once into a flat list of
 Wengert list, the "evaluation trace" of Baydin et al. 2018); `forward` then runs each instruction
 on a NumPy array holding the whole batch, and `backward` runs the chain rule over the list in
 reverse. That is what "vectorisation" means: the same program, one array operation per line.
-(It goes one step further, as a matrix product does: the lines of one level that apply the same
-op, such as the 32 products `w * x` of a layer, run as one NumPy call; see `_Schedule`.)
+
+Lowering. Nearly every node of a network's graph belongs to a weighted sum
+`b + w0·x0 + w1·x1 + ...` (what `weighted_sum` builds for each neuron). When it records, the tape
+finds the neurons that read the same inputs, by structure (`_find_layers`), and runs each such
+layer as ONE matrix product `X @ W.T + b` forward and `G.T @ X`, `G @ W` backward; the lines of
+one level that apply the same op (the layer's 16 relu's) run as one NumPy call (`_Schedule`).
+`tape.layers` lists the layers it lowered, `tape.lowering()` says it in words, and `print(tape)`
+shows the program as it runs, each matrix line beside the scalar chain it came from. What is not
+a layer runs op by op, as before; `Tape.record(..., lower=False)` keeps everything op by op.
 
     tape = Tape.record(loss, inputs=[x0, x1, y])        # parameters: every other leaf
     losses = tape.forward({x0: X[:, 0], x1: X[:, 1], y: Y})   # one loss per sample
     tape.backward(reduce="mean")                        # parameter .grad += batch-mean gradient
-    print(tape)                                         # the program, forward and backward
+    print(tape)                                         # the program as it runs, forward and backward
+    print(tape.source())                                # the scalar program, line by line
 
 What is where:
 - Slots. Every node of the graph except a constant is a slot: an *input* (given as an array at
@@ -22,15 +30,19 @@ What is where:
 - One definition per op: `forward` and `backward` call the very functions of `micrograd.engine.ops`
   that the scalar engine calls, with `NUMPY` (built from `ops.FLOATS`, function by function) for
   values that differ between samples, and with `FLOATS` itself for values that do not (w ** 2).
-- Exactness. Per sample, every instruction does the scalar engine's operations, in the same
+- Parameters: one flat float64 array in `tape.parameters` order (`forward(parameters=...)`,
+  `parameter_gradients()`), which is how `fit` keeps them during training; by default `forward`
+  reads each parameter's `.data`.
+- Exactness. Op by op, every instruction does the scalar engine's operations, in the same
   order, with the same functions (exp, log, tanh, ... are C's libm, as for floats, not NumPy's
-  own SIMD versions): per-sample outputs and per-sample gradients of every per-sample node are
-  bit for bit the engine's. A parameter's gradient is a sum over the batch, added in the order
-  of the engine's backward through the batch's graph `((l0 + l1) + ...)` (see `_Schedule`): bit
-  for bit that gradient when every instruction depends on an input (every `Sequential` model),
-  so `fit` on a tape gives the scalar engine's weights exactly for a one-output model. A
-  sub-expression of parameters alone (a penalty Σw²) is computed once per batch instead of once
-  per sample; its gradient then agrees to rounding (tests: 1e-12 relative), not bit for bit.
+  own SIMD versions): per-sample values and gradients are bit for bit the engine's, and a
+  parameter's gradient adds its per-sample terms in the order of the engine's backward through
+  the batch's graph `((l0 + l1) + ...)`. A lowered layer's matrix product adds a neuron's terms
+  in another order (BLAS's), and sums over the batch at once: values and gradients agree with
+  the scalar engine to rounding (tests: 1e-12 relative per step, 1e-9 over 100 training steps),
+  no longer bit for bit. (Where a product is not finite, the layer adds term by term again,
+  so inf − inf is NaN as in the engine.) A sub-expression of parameters alone (a penalty Σw²) is
+  computed once per batch instead of once per sample, on arrays in a lowered tape.
 
 What the tape cannot see: it replays the recorded graph. A `relu` is fine (the op handles both
 sides of its kink on every sample), but a Python `if x.data > 0:` at record time silently picks
@@ -41,6 +53,8 @@ one branch for every sample, and a constant computed from the data (softmax's ma
 
 from __future__ import annotations
 
+import collections
+import functools
 import keyword
 import re
 import types
@@ -61,6 +75,7 @@ __all__ = [
     "Const",
     "DataDependentGraphError",
     "Instruction",
+    "Layer",
     "Tape",
     "check_same_functions",
     "functions_of",
@@ -186,17 +201,18 @@ def _number(x: float) -> str:
 
 
 def _merged_order(outputs: Sequence[Value]) -> list[Value]:
-    """One topological order for several outputs: each output's order, nodes already placed skipped."""
+    """One topological order for several outputs: each output's order, nodes already placed skipped.
+
+    One walk from a stand-in root ((o0 + o1) + o2) + ... (dropped from the order), so outputs
+    sharing a large graph (the ten outputs of a classifier) do not walk it ten times."""
     if len(outputs) == 1:
         return topological_order(outputs[0])
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for out in outputs:
-        for node in topological_order(out):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
+    root = outputs[0]
+    stand_ins = set()
+    for out in outputs[1:]:
+        root = Value(0.0, (root, out), "+")
+        stand_ins.add(root)
+    return [node for node in topological_order(root) if node not in stand_ins]
 
 
 class Tape:
@@ -218,44 +234,72 @@ class Tape:
         single_output: bool,
         nodes: list[Value],
         kinds: list[str],
-        names: list[str],
         instructions: list[Instruction],
         inputs: Sequence[Value],
+        parameters: Sequence[Value] | None = None,
+        lower: bool = True,
     ) -> None:
         self.nodes = nodes
         self.kinds = kinds
-        self.names = names
-        self.identifiers = _identifiers(names)
         self.instructions = tuple(instructions)
         self.inputs = tuple(inputs)
         self.slot_of: dict[Value, int] = {node: s for s, node in enumerate(nodes)}
-        self.parameters = tuple(node for node, kind in zip(nodes, kinds) if kind == "parameter")
+        found = tuple(node for node, kind in zip(nodes, kinds) if kind == "parameter")
+        self.parameters = found if parameters is None else _check_parameters(parameters, found)
+        self._parameter_slots = [self.slot_of[p] for p in self.parameters]
+        self._parameter_number = {s: i for i, s in enumerate(self._parameter_slots)}
+        self._constant_slots = [s for s, kind in enumerate(kinds) if kind == "constant"]
         self.outputs = tuple(outputs)
         self._single = single_output
         self._output_slots = [self.slot_of[out] for out in outputs]
         self._varying = [kind == "input" for kind in kinds]
         for ins in self.instructions:
             self._varying[ins.out] = ins.varying
-        self._schedule = _Schedule(self)
+        #: The layers run as matrix products (see `Layer`); the rest runs op by op.
+        self.layers: tuple[Layer, ...] = tuple(_find_layers(self)) if lower else ()
+        self._schedule = _Schedule(self, list(self.layers))
         self._values: _Values | None = None  # every slot's value after the latest forward
         self._n: int | None = None  # the batch size of the latest forward (None: no sample axis)
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        """Each slot's node name (`micrograd.engine.names.node_names`), made when first asked for."""
+        by_node = node_names(self.nodes)
+        return [by_node[node] for node in self.nodes]
+
+    @functools.cached_property
+    def identifiers(self) -> list[str]:
+        """Each slot's name as a unique Python identifier (see the class docstring)."""
+        return _identifiers(self.names)
 
     # -- recording ------------------------------------------------------------------------------
 
     @classmethod
-    def record(cls, output: Value | Sequence[Value], inputs: Sequence[Value] = ()) -> Tape:
+    def record(
+        cls,
+        output: Value | Sequence[Value],
+        inputs: Sequence[Value] = (),
+        parameters: Sequence[Value] | None = None,
+        lower: bool = True,
+    ) -> Tape:
         """Walk the graph below `output` once (no recursion) into a list of instructions.
 
         `inputs` are leaves whose values `forward` takes as arrays (one value per sample); every
         other non-constant leaf is a parameter. `output` may be a list of Values (a model with
-        several outputs): `forward` then returns one column per output.
+        several outputs): `forward` then returns one column per output. `parameters` fixes the
+        order of `Tape.parameters` (the flat arrays of `forward(parameters=...)` and
+        `parameter_gradients()`): it must list exactly the parameter leaves (`model.parameters()`);
+        default: their order in the graph.
+
+        `lower`: find the layers (weighted sums reading the same inputs, `Layer`) and run each as
+        one matrix product; `lower=False` keeps every instruction op by op, whose values and
+        gradients are the scalar engine's bit for bit (a matrix product adds in another order).
         """
         single = isinstance(output, Value)
         outputs = [output] if isinstance(output, Value) else _check_outputs(output)
         inputs = _check_inputs(inputs)
         order = _merged_order(outputs)
         in_graph = set(order)
-        names_by_node = node_names(order)
         for node in inputs:
             if node not in in_graph:
                 raise ValueError(
@@ -277,37 +321,52 @@ class Tape:
             varying.append(is_varying)
             return slot_of[node]
 
+        unary = {name: op for name, op in OPS.items() if op.arity == 1}
+        binary = {name: op for name, op in OPS.items() if op.arity == 2}
+        new_instruction = tuple.__new__  # Instruction(...) without its Python-level __new__: 100,000s of them
         for node in order:
-            children = node.children
-            if node in input_set:
-                new_slot(node, "input", True)
-            elif not children:
-                if not isinstance(node, Constant):
+            x = node._x
+            if x is None:  # a leaf
+                if node in input_set:
+                    new_slot(node, "input", True)
+                elif not isinstance(node, Constant):
                     new_slot(node, "parameter", False)
                 elif node in output_set:  # only an output needs a slot; elsewhere it is folded
                     new_slot(node, "constant", False)
+                continue
+            y = node._y
+            op = unary.get(node.op) if y is None else binary.get(node.op)
+            if op is not None:
+                a: int | Const | None = slot_of.get(x)
+                if a is None:
+                    a = Const(x.data, x.label)  # a constant's name is its label ("2")
+                if y is None:
+                    operands: tuple[int | Const, ...] = (a,)
+                    is_varying = type(a) is int and varying[a]
+                    arg = node.arg
+                else:
+                    b: int | Const | None = slot_of.get(y)
+                    if b is None:
+                        b = Const(y.data, y.label)
+                    operands = (a, b)
+                    is_varying = (type(a) is int and varying[a]) or (type(b) is int and varying[b])
+                    arg = None
+                out = len(nodes)
+                slot_of[node] = out
+                nodes.append(node)
+                kinds.append("op")
+                varying.append(is_varying)
+                instructions.append(new_instruction(Instruction, (op, out, operands, arg, is_varying)))
             else:
-                op = OPS.get(node.op)
-                if op is None or op.arity != len(children):
-                    raise ValueError(
-                        f"Tape.record: node {names_by_node[node]!r} uses the op {node._op!r:.40}, defined by user "
-                        "code (its _backward): the tape runs only the ops of micrograd.engine.ops on arrays. "
-                        "Use backward() on this graph, or build it from the engine's ops"
-                        if node.user_op
-                        else f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}"
-                    )
-                operands = tuple(
-                    Const(child.data, names_by_node[child])
-                    if isinstance(child, Constant) and child not in input_set
-                    else slot_of[child]
-                    for child in children
+                names_by_node = node_names(order)
+                raise ValueError(
+                    f"Tape.record: node {names_by_node[node]!r} uses the op {node._op!r:.40}, defined by user "
+                    "code (its _backward): the tape runs only the ops of micrograd.engine.ops on arrays. "
+                    "Use backward() on this graph, or build it from the engine's ops"
+                    if node.user_op
+                    else f"Tape.record: node {names_by_node[node]!r} has an unknown op {node.op!r:.40}"
                 )
-                is_varying = any(type(o) is int and varying[o] for o in operands)
-                out = new_slot(node, "op", is_varying)
-                arg = node.arg if op.arity == 1 else None
-                instructions.append(Instruction(op, out, operands, arg, is_varying))
-        names = [names_by_node[node] for node in nodes]
-        return cls(outputs, single, nodes, kinds, names, instructions, inputs)
+        return cls(outputs, single, nodes, kinds, instructions, inputs, parameters, lower)
 
     def check_same_structure(self, other: Tape, what: str = "the two recordings") -> None:
         """Raise `DataDependentGraphError` naming the first instruction where `other` differs.
@@ -338,17 +397,24 @@ class Tape:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def forward(self, feed: Mapping[Value, Any] | None = None) -> np.ndarray:
+    def forward(
+        self, feed: Mapping[Value, Any] | np.ndarray | None = None, parameters: np.ndarray | None = None
+    ) -> np.ndarray:
         """Run the program on a batch: `feed` maps each input leaf to a 1-D array (one value per
-        sample) or to a number (the same for every sample). Returns the output for each sample:
+        sample) or to a number (the same for every sample), or is one (samples, inputs) matrix
+        with a column per input in `self.inputs` order. Returns the output for each sample:
         shape (n,), or (n, k) for k outputs; without any 1-D array, shape () or (k,).
+
+        `parameters`: the parameters' values as one float64 array in `self.parameters` order
+        (how `fit` keeps them during training); default: read from each parameter's `.data`.
 
         An input outside an op's domain raises the engine's error, naming the sample and the tape
         line: no NumPy warning, no silent NaN. (Lines run level by level, so when several lines
         fail, the one reported is the first of the lowest level, not always the first line.)
         """
         shared, inputs, n = self._bind(feed)
-        values = self._schedule.forward(shared, inputs, n)
+        theta = self._parameter_array(parameters)
+        values = self._schedule.forward(theta, shared, inputs, n)
         self._values, self._n = values, n
         columns = [values.array(s) for s in self._output_slots]
         out = columns[0].copy() if self._single else np.stack(columns, axis=-1)
@@ -362,11 +428,15 @@ class Tape:
         sum. `grad_output` (shape like `forward`'s result) weighs each sample's output instead of 1:
         the chain rule from a loss computed outside the tape.
         """
-        adjoints = self._backprop(grad_output, every_node=False)
+        for p, g in zip(self.parameters, self.parameter_gradients(reduce, grad_output).tolist()):
+            p.grad += g
+
+    def parameter_gradients(self, reduce: str = "mean", grad_output: Any = None) -> np.ndarray:
+        """The gradient of every parameter as one array in `self.parameters` order (what `backward`
+        adds to the `.grad`s), after `forward`, without touching any `.grad`."""
+        _, grad = self._backprop(grad_output, every_node=False)
         scale = self._scale(reduce)
-        for p in self.parameters:
-            g = float(adjoints[self.slot_of[p]])
-            p.grad += g / scale if scale != 1 else g
+        return grad / scale if scale != 1 else grad
 
     def gradients(self, reduce: str = "mean", grad_output: Any = None) -> dict[Value, Array]:
         """∂output/∂node for every recorded node, after `forward`, without touching any `.grad`.
@@ -375,7 +445,7 @@ class Tape:
         gradient per sample (an array); a node the same for all (a parameter, w ** 2) gets the
         reduced gradient of the batch, as `backward` would add to a parameter.
         """
-        adjoints = self._backprop(grad_output)
+        adjoints, _ = self._backprop(grad_output)
         scale = self._scale(reduce)
         result: dict[Value, Array] = {}
         for s, node in enumerate(self.nodes):
@@ -389,7 +459,14 @@ class Tape:
     def adjoint_trace(self, grad_output: Any = None) -> list[AdjointStep]:
         """Every chain-rule term of the backward pass (for the trace table), in `backward_steps()`
         order, with the numbers of the latest `forward`. Touches no `.grad`. A term of a
-        per-sample node has one number per sample and no running total (`total` is None)."""
+        per-sample node has one number per sample and no running total (`total` is None).
+        Only for a tape run op by op (`lower=False`, or one without layers): a matrix product
+        has no terms of its own."""
+        if self.layers:
+            raise ValueError(
+                f"Tape.adjoint_trace: this tape runs {len(self.layers)} layer(s) as matrix products, "
+                "which have no term-by-term trace; record it with Tape.record(..., lower=False)"
+            )
         trace: list = []
         self._backprop(grad_output, trace)
         trace.sort(key=lambda entry: (-entry[0], entry[1]))
@@ -483,8 +560,26 @@ class Tape:
             lines.append(f"grad_{target} += {self.local_name(k, pos)} * grad_{ids[ins.out]}")
         return "\n".join(lines)
 
+    def matrix_source(self) -> str:
+        """The program as it runs: each lowered layer is one matrix line (`h1 = relu(X @ W1.T + b1)`,
+        a row per sample) with the scalar form it came from beside it (neuron 0's chain), lines
+        that apply one op to whole vectors are one line too, the rest stays scalar lines; then
+        the backward pass in the same form. For a tape without layers, `source()`."""
+        if not self.layers:
+            return self.source()
+        return _MatrixView(self).text()
+
+    def lowering(self) -> str:
+        """What was lowered, in one line: the layers run as matrix products, and what runs op by op."""
+        lowered = sum(len(layer.instructions) for layer in self.layers)
+        shapes = ", ".join(f"{layer.name} {len(layer.inputs)}→{len(layer.outputs)}" for layer in self.layers)
+        return (
+            f"{len(self.layers)} layer(s) as matrix products ({shapes or 'none'}): {lowered} of "
+            f"{len(self.instructions)} instructions; {len(self.instructions) - lowered} run op by op"
+        )
+
     def __str__(self) -> str:
-        return self.source()
+        return self.matrix_source()
 
     def __repr__(self) -> str:
         inputs = ", ".join(self.names[self.slot_of[x]] for x in self.inputs)
@@ -492,11 +587,33 @@ class Tape:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _bind(self, feed: Mapping[Value, Any] | None) -> tuple[list, dict[int, Any], int | None]:
-        """The values before the first instruction: parameters from `.data` (a list by slot), the
+    def _parameter_array(self, parameters: Any) -> np.ndarray:
+        """The parameters as a flat float64 array: `parameters` checked, or read from `.data`."""
+        count = len(self.parameters)
+        if parameters is None:
+            return np.fromiter((p.data for p in self.parameters), np.float64, count)
+        theta = np.asarray(parameters)
+        if theta.dtype != np.float64 or theta.shape != (count,):
+            raise ValueError(
+                f"Tape.forward: parameters must be a float64 array of shape ({count},) in tape.parameters order, "
+                f"got {theta.dtype} of shape {theta.shape}"
+            )
+        return theta
+
+    def _bind(self, feed: Mapping[Value, Any] | np.ndarray | None) -> tuple[dict[int, Any], dict[int, Any], int | None]:
+        """The values before the first instruction: constants that are outputs (by slot), the
         inputs from `feed` (by slot: a 1-D array, or a float for every sample), the batch size."""
         if feed is None:
             feed = {}
+        shared = {s: self.nodes[s].data for s in self._constant_slots}
+        if isinstance(feed, np.ndarray):  # a matrix: one row per sample, one column per input
+            k = len(self.inputs)
+            if feed.ndim != 2 or feed.shape[1] != k or feed.shape[0] == 0 or feed.dtype.kind not in "iuf":
+                raise ValueError(
+                    f"Tape.forward: a matrix feed must be a non-empty (samples, {k}) array of real numbers, one "
+                    f"column per input in tape.inputs order, got {feed.dtype} of shape {feed.shape}"
+                )
+            return shared, {-1: feed.astype(np.float64, copy=False)}, feed.shape[0]
         if not isinstance(feed, Mapping):
             raise TypeError(f"Tape.forward takes a dict {{input leaf: array}}, got {type(feed).__name__}")
         for key in feed:
@@ -508,7 +625,7 @@ class Tape:
         n: int | None = None
         first = ""
         for node in self.inputs:
-            name = self.names[self.slot_of[node]]
+            name = node.label or self.names[self.slot_of[node]]
             if node not in feed:
                 raise ValueError(f"Tape.forward: missing input {name!r}{self._inputs_hint()}")
             array = np.asarray(feed[node])
@@ -531,13 +648,11 @@ class Tape:
                     f"Tape.forward: inputs differ in length: {first!r} has {n} samples but {name!r} has {len(array)}"
                 )
             inputs[self.slot_of[node]] = array.astype(np.float64, copy=False)
-        shared: list[Any] = [None] * len(self.nodes)
-        for s, (node, kind) in enumerate(zip(self.nodes, self.kinds)):
-            if kind == "parameter" or kind == "constant":
-                shared[s] = node.data
         return shared, inputs, n
 
-    def _backprop(self, grad_output: Any, trace: list | None = None, every_node: bool = True) -> list:
+    def _backprop(
+        self, grad_output: Any, trace: list | None = None, every_node: bool = True
+    ) -> tuple[dict[int, Any], np.ndarray]:
         """The adjoint of every slot: one per sample (an array) for a per-sample slot, summed over
         the batch for a shared one (a parameter's, before `reduce`); see `_Schedule.backward`."""
         values = self._require_forward()
@@ -599,6 +714,197 @@ class Tape:
         return f" (inputs: {names})" if names else " (it has no inputs: call forward() or forward({}))"
 
 
+class _MatrixView:
+    """`Tape.matrix_source`: the program as it runs, a matrix line per lowered layer and per
+    group of per-sample lines that read whole vectors; the rest as scalar lines."""
+
+    WIDTH = 44  # the column where the scalar form starts
+
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        self.ids = tape.identifiers
+        self.vectors: dict[tuple[int, ...], str] = {}  # slots (one per column) -> the vector's name
+        self.count = 0
+        readers = collections.Counter(
+            o for ins in tape.instructions if ins.varying for o in ins.operands if type(o) is int
+        )
+        readers.update(tape._output_slots)
+        self.readers = readers
+
+    def text(self) -> str:
+        tape, ids = self.tape, self.ids
+        schedule = tape._schedule
+        inputs = ", ".join(ids[tape.slot_of[x]] for x in tape.inputs) or "none"
+        lowered = sum(len(layer.instructions) for layer in tape.layers)
+        forward = [
+            f"# matrix form: what runs, a row per sample ({len(tape.layers)} layer(s) as matrix products, "
+            f"{lowered} of {len(tape.instructions)} lines; the rest op by op)",
+            f"# inputs (one column each): {inputs}",
+            "# W<i>[j, :] holds neuron j's weights, b<i>[j] its bias; on the right, the scalar form of neuron 0",
+        ]
+        backward: list[str] = []  # in reverse: the last line first
+        consumed: set[int] = set()
+        for shared_k, *_ in schedule.shared_plan:
+            forward.append(tape.line(shared_k))
+            self._scalar_backward([shared_k], backward)
+        for gi, g in enumerate(schedule.groups):
+            if isinstance(g, _MatMul):
+                forward.append(self._layer(g, schedule.groups, consumed, backward))
+            elif gi not in consumed:
+                forward.extend(self._group(g, backward))
+        outputs = tuple(tape._output_slots)
+        names = self.vectors.get(outputs) or ", ".join(ids[s] for s in outputs)
+        forward.append(f"# output: {names}")
+        backward.append(f"G_{self.vectors[outputs]} = 1" if outputs in self.vectors else f"G_{ids[outputs[0]]} = 1")
+        head = (
+            "# backward pass: G_v = d output / d v (a row per sample), dv_du = local derivative (micrograd.engine.ops)"
+        )
+        return "\n".join([*forward, head, *reversed(backward)])
+
+    def _name(self, slots: tuple[int, ...], prefix: str) -> str:
+        """A new vector's name, registered."""
+        self.count += 1
+        name = f"{prefix}{self.count}" if prefix in ("t", "u") else prefix
+        self.vectors[slots] = name
+        return name
+
+    def _vector(self, slots: tuple[int, ...], lines: list[str]) -> str:
+        """The name of the vector made of these slots: known, the inputs "X", or gathered."""
+        known = self.vectors.get(slots)
+        if known is not None:
+            return known
+        if len(slots) == 1:
+            return self.ids[slots[0]]
+        tape = self.tape
+        if all(tape.kinds[s] == "input" for s in slots):
+            stems = {re.sub(r"\d+$", "", self.ids[s]) for s in slots}
+            stem = stems.pop().rstrip("_") if len(stems) == 1 else ""
+            name = "X" if "X" not in self.vectors.values() else (stem or "U")
+            if name in self.vectors.values():
+                return self._name(slots, "u")
+            self.vectors[slots] = name
+            return name
+        name = self._name(slots, "u")
+        lines.append(f"{name} = [{self._elements(slots)}]")
+        return name
+
+    def _elements(self, slots: Sequence[int]) -> str:
+        names = [self.ids[s] for s in slots]
+        return ", ".join(names) if len(names) <= 4 else f"{names[0]}, {names[1]}, …, {names[-1]}"
+
+    def _padded(self, code: str, comment: str) -> str:
+        return f"{code:<{self.WIDTH}} # {comment}"
+
+    def _layer(self, g: _MatMul, groups: list, consumed: set[int], backward: list[str]) -> str:
+        tape, ids, layer = self.tape, self.ids, g.layer
+        i = tape.layers.index(layer) + 1
+        pre: list[str] = []
+        x = self._vector(layer.inputs, pre)
+        product = f"{x} @ W{i}.T + b{i}"
+        act = None
+        for gj, other in enumerate(groups):
+            if (
+                isinstance(other, _Group)
+                and other.op.arity == 1
+                and other.x_is_slot
+                and tuple(tape.instructions[k].operands[0] for k in other.ks) == layer.outputs
+                and all(self.readers[z] == 1 for z in layer.outputs)
+            ):
+                act, consumed_index = other, gj
+                break
+        z_name = f"z{i}" if len(layer.outputs) > 1 or act is not None else ids[layer.outputs[0]]
+        self.vectors[layer.outputs] = z_name
+        m, k = layer.weights.shape
+        chain = [ids[tape._parameter_slots[layer.biases[0]]]] + [
+            f"{ids[tape._parameter_slots[layer.weights[0, j]]]} * {ids[x_j]}" for j, x_j in enumerate(layer.inputs)
+        ]
+        if len(chain) > 4:
+            chain = [*chain[:3], "…", chain[-1]]
+        scalar = " + ".join(chain)
+        lines_back = [f"grad_W{i} = G_{z_name}.T @ {x}", f"grad_b{i} = G_{z_name}.sum(axis=0)"]
+        if g.inputs_need_terms:
+            lines_back.append(f"G_{x} += G_{z_name} @ W{i}")
+        if act is not None:
+            h_name = f"h{i}"
+            lines_back.insert(0, f"G_{z_name} = d{h_name}_d{z_name} * G_{h_name}")
+        if act is None:
+            code = f"{z_name} = {product}"
+            out_first = ids[layer.outputs[0]]
+        else:
+            consumed.add(consumed_index)
+            outs = tuple(tape.instructions[k].out for k in act.ks)
+            self.vectors[outs] = h_name
+            first = tape.instructions[act.ks[0]]
+            code = f"{h_name} = {_apply_text(first.op.name, first.arg, product)}"
+            scalar = _apply_text(first.op.name, first.arg, scalar)
+            out_first = ids[first.out]
+        backward.extend(reversed(lines_back))
+        comment = f"{layer.name}: {m} neuron{'s' if m > 1 else ''} x {k} inputs; {out_first} = {scalar}"
+        return "\n".join([*pre, self._padded(code, comment)])
+
+    def _group(self, g: _Group, backward: list[str]) -> list[str]:
+        tape = self.tape
+        first = tape.instructions[g.ks[0]]
+        if len(g.ks) == 1:
+            return [tape.line(g.ks[0])] + self._scalar_backward(g.ks, backward)
+        operands: list[str] = []
+        pre: list[str] = []
+        for pos in range(len(first.operands)):
+            column = [tape.instructions[k].operands[pos] for k in g.ks]
+            if type(column[0]) is int:
+                slots = tuple(column)
+                if slots not in self.vectors and not all(tape.kinds[s] == "input" for s in slots):  # type: ignore[index]
+                    return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
+                operands.append(self._vector(slots, pre))  # type: ignore[arg-type]
+            else:
+                values = {o.value for o in column}  # type: ignore[union-attr]
+                if len(values) != 1:
+                    return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
+                value = values.pop()
+                operands.append(f"({_number(value)})" if value < 0 else _number(value))
+        if first.arg is not None and len({tape.instructions[k].arg for k in g.ks}) != 1:
+            return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
+        out = self._name(tuple(tape.instructions[k].out for k in g.ks), "t")
+        name = first.op.name
+        if len(operands) == 2:
+            symbol = {"pow": "**"}.get(name, name)
+            code = (
+                f"{out} = {operands[0]} {symbol} {operands[1]}"
+                if symbol in ("+", "-", "*", "/", "**")
+                else (f"{out} = {name}({operands[0]}, {operands[1]})")
+            )
+        else:
+            code = f"{out} = {_apply_text(name, first.arg, operands[0])}"
+        for pos in reversed(range(len(operands))):
+            if type(first.operands[pos]) is int:
+                backward.append(f"G_{operands[pos]} += d{out}_d{operands[pos]} * G_{out}")
+        return [*pre, self._padded(code, f"{len(g.ks)} lines like {tape.line(g.ks[0])}")]
+
+    def _scalar_backward(self, ks: Sequence[int], backward: list[str]) -> list[str]:
+        """The backward lines of instructions left scalar (added to `backward`, which is reversed)."""
+        tape, ids = self.tape, self.ids
+        for k in ks:
+            ins = tape.instructions[k]
+            for pos in reversed(range(len(ins.operands))):
+                o = ins.operands[pos]
+                if type(o) is int:
+                    target = self.vectors.get((o,), ids[o])
+                    upstream = self.vectors.get((ins.out,), ids[ins.out])
+                    backward.append(f"G_{target} += {tape.local_name(k, pos)} * G_{upstream}")
+        return []
+
+
+def _apply_text(name: str, arg: float | None, inner: str) -> str:
+    """A unary op applied to an expression, written as `Tape.expression` writes it."""
+    if name == "**" and arg is not None:
+        return f"({inner}) ** {_number(arg)}"
+    if name == "neg":
+        return f"-({inner})"
+    if arg is not None:
+        return f"{name}({inner}, {_number(arg)})"
+    return f"{name}({inner})"
+
+
 def _slots_and_constants(ins: Instruction) -> tuple[tuple[int, Any], tuple[int, Any]]:
     """((x slot, x constant), (y slot, y constant)): a slot of -1 means "use the constant"; for a
     unary op, y is its `arg`."""
@@ -615,23 +921,362 @@ def _operand_values(ins: Instruction, value_of: Callable[[int], Any]) -> tuple[A
     return x, (rest[0] if rest else ins.arg)
 
 
-class _Values:
-    """The values of one forward pass: a float per shared slot, a row of `rows` per per-sample slot."""
+class Layer(NamedTuple):
+    """A lowered layer: m neurons, neuron i computing `bias_i + Σ_j weight_ij · x_j` over the same k
+    inputs x, run as ONE matrix product `X @ W.T + b` (`Tape.layers` lists them)."""
 
-    def __init__(self, shared: list, table: np.ndarray, varying: list[bool]) -> None:
-        self.shared = shared  # by slot: the value of a shared slot (None for a per-sample one)
-        self.table = table  # (slots, rows): the value of every per-sample slot (and of shared ones they read)
-        self.varying = varying
+    name: str  # the neurons' common scope ("L1" for L1.N0, L1.N1, ...), else "layer1", "layer2", ...
+    inputs: tuple[int, ...]  # the k input slots x_j
+    outputs: tuple[int, ...]  # the m result slots z_i (the last `+` of each neuron's chain)
+    weights: np.ndarray  # (m, k): the parameter number (index into `Tape.parameters`) of W_ij
+    biases: np.ndarray  # (m,): the parameter number of b_i
+    chains: tuple[tuple[tuple[int, int], ...], ...]  # per neuron, per input: its (`w * x` slot, `+` slot)
+    instructions: frozenset[int]  # the instructions it replaces
+
+
+def _find_layers(tape: Tape) -> list[Layer]:
+    """The weighted sums of `tape` that read the same inputs, grouped into layers (by structure).
+
+    A neuron is a chain `((b + w0 * x0) + w1 * x1) + ...` (what `weighted_sum` builds): b and each
+    w a parameter, each x a per-sample slot, every product and partial sum read only by the next
+    link. Neurons reading the same x's, in the same order, form a layer when all their parameters
+    are distinct and read by no other per-sample instruction (a penalty Σw² on the side is fine).
+    """
+    instructions, kinds, varying = tape.instructions, tape.kinds, tape._varying
+    readers = [0] * len(tape.nodes)  # how many operands (and outputs) read each slot
+    varying_readers = [0] * len(tape.nodes)
+    producer = [-1] * len(tape.nodes)  # the instruction that computes each slot
+    for k, ins in enumerate(instructions):
+        producer[ins.out] = k
+        for o in ins.operands:
+            if type(o) is int:
+                readers[o] += 1
+                varying_readers[o] += ins.varying
+    for s in tape._output_slots:
+        readers[s] += 1
+    plus, times = OPS["+"], OPS["*"]
+    open_chains: dict[int, tuple[int, list[tuple[int, int, int, int, int, int]]]] = {}  # last sum -> chain
+    for k, ins in enumerate(instructions):
+        if ins.op is not plus or not ins.varying:
+            continue
+        a, t = ins.operands
+        if type(a) is not int or type(t) is not int or readers[t] != 1:
+            continue
+        pk = producer[t]
+        if pk < 0:  # t is a leaf
+            continue
+        product = instructions[pk]
+        if product.op is not times:
+            continue
+        w, x = product.operands
+        if type(w) is not int or type(x) is not int or kinds[w] != "parameter" or not varying[x]:
+            continue
+        link = (w, x, t, ins.out, pk, k)
+        if kinds[a] == "parameter":
+            open_chains[ins.out] = (a, [link])
+        elif a in open_chains and readers[a] == 1:
+            bias, links = open_chains.pop(a)
+            links.append(link)
+            open_chains[ins.out] = (bias, links)
+    by_inputs: dict[tuple[int, ...], list[tuple[int, list]]] = {}
+    for bias, links in open_chains.values():  # in program order of each chain's last instruction
+        by_inputs.setdefault(tuple(link[1] for link in links), []).append((bias, links))
+    param_no = {slot: i for i, slot in enumerate(tape._parameter_slots)}
+    layers: list[Layer] = []
+    taken: set[str] = set()
+    for xs, neurons in by_inputs.items():
+        params = [bias for bias, _ in neurons] + [link[0] for _, links in neurons for link in links]
+        if len(set(params)) != len(params) or any(varying_readers[p] != 1 for p in params):
+            continue  # a weight shared between neurons, or read elsewhere: left op by op
+        name = _layer_name([tape.nodes[links[-1][3]] for _, links in neurons], len(layers) + 1, taken)
+        layers.append(
+            Layer(
+                name=name,
+                inputs=xs,
+                outputs=tuple(links[-1][3] for _, links in neurons),
+                weights=np.array([[param_no[link[0]] for link in links] for _, links in neurons], dtype=np.intp),
+                biases=np.array([param_no[bias] for bias, _ in neurons], dtype=np.intp),
+                chains=tuple(tuple((link[2], link[3]) for link in links) for _, links in neurons),
+                instructions=frozenset(k for _, links in neurons for link in links for k in link[4:]),
+            )
+        )
+    layers.sort(key=lambda layer: min(layer.instructions))
+    return layers
+
+
+def _layer_name(outputs: list[Value], number: int, taken: set[str]) -> str:
+    """The neurons' common scope without its ".N<i>" ("L1" for L1.N0, L1.N1), else "layer<number>"."""
+    scopes = {re.sub(r"\.N\d+$", "", node.scope) for node in outputs}
+    name = scopes.pop() if len(scopes) == 1 else ""
+    if not name or not re.fullmatch(r"[A-Za-z_][\w.]*", name, flags=re.ASCII) or name in taken:
+        name = f"layer{number}"
+    taken.add(name)
+    return name
+
+
+def _strided(flat: np.ndarray, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> np.ndarray:
+    """The elements of a contiguous `flat` on a regular grid (first element, shape, step per
+    axis) as a view, so a matrix product reads and writes the flat array in place."""
+    if not flat.flags.c_contiguous:
+        flat = np.ascontiguousarray(flat)
+    size = flat.itemsize
+    return np.ndarray(shape, flat.dtype, buffer=flat, offset=start * size, strides=tuple(s * size for s in steps))
+
+
+def _grid(index: np.ndarray) -> tuple[int, ...]:
+    """The steps of `index` along each axis if it is a regular grid of distinct numbers, else ()."""
+    steps = []
+    for axis in range(index.ndim):
+        size = index.shape[axis]
+        step = int(np.take(index, 1, axis=axis).flat[0] - index.flat[0]) if size > 1 else 1
+        steps.append(step)
+    base = index.flat[0]
+    expected = base + sum(
+        np.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
+        for axis, (n, step) in enumerate(zip(index.shape, steps))
+    )
+    if not np.array_equal(index, expected) or any(step <= 0 for step in steps):
+        return ()
+    return tuple(steps)
+
+
+class _MatMul:
+    """A lowered layer in a schedule: its inputs' and outputs' rows in the value table, its
+    parameters' places in the flat parameter array (a view when they lie on a grid)."""
+
+    def __init__(self, layer: Layer, x_rows: np.ndarray | slice, out_rows: np.ndarray | slice, level: int) -> None:
+        self.layer = layer
+        self.x_rows, self.out_rows, self.level = x_rows, out_rows, level
+        self.w_grid, self.b_grid = _grid(layer.weights), _grid(layer.biases)
+        self.weights_on_grid = bool(self.w_grid) and bool(self.b_grid)
+        self.terms: tuple[int, int] = (0, 0)  # term rows of ∂/∂x_j, one per input (set by the schedule)
+        self.upstream: list[np.ndarray] = []  # term-row ranks summed into ∂/∂z_i
+        self.inputs_need_terms = True
+
+    def parameters(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(W, b) read from a flat parameter array (views of it when on a grid)."""
+        if self.weights_on_grid:
+            layer = self.layer
+            return (
+                _strided(flat, int(layer.weights.flat[0]), layer.weights.shape, self.w_grid),
+                _strided(flat, int(layer.biases[0]), layer.biases.shape, self.b_grid),
+            )
+        return flat[self.layer.weights], flat[self.layer.biases]
+
+
+def _exact_sums(W: np.ndarray, b: np.ndarray, X: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """`z = W @ X + b` again for the samples where it is not finite, as the scalar engine adds:
+    b + w0·x0 + w1·x1 + ..., one term at a time. BLAS does not keep IEEE's rules there (it gives
+    inf for inf − inf, where the engine, and PyTorch's scalar ops, give NaN)."""
+    bad = ~np.isfinite(z).all(axis=0)
+    columns = X[:, bad]
+    total = np.repeat(b[:, None], columns.shape[1], axis=1)
+    for j in range(W.shape[1]):
+        total = total + W[:, j : j + 1] * columns[j]
+    z[:, bad] = total
+    return z
+
+
+def _rows(rows: list[int]) -> np.ndarray | slice:
+    """Row numbers as a slice when consecutive (a view, no copy), else an index array."""
+    if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+        return slice(rows[0], rows[0] + len(rows))
+    return np.array(rows, dtype=np.intp)
+
+
+class _Values:
+    """The values of one forward pass: a float per shared slot, a row of the table per per-sample
+    slot; the parameters as the flat array they were read from."""
+
+    def __init__(
+        self,
+        schedule: _Schedule,
+        shared: dict[int, Any],
+        theta: np.ndarray,
+        table: np.ndarray,
+        vector: np.ndarray | None,
+        n: int | None,
+    ) -> None:
+        self.schedule = schedule
+        self.shared = shared  # by slot: the value of a shared slot the program reads
+        self.vector = vector  # the shared values as `_SharedArrays` computed them (None: all in `shared`)
+        self.n = n
+        self.theta = theta  # the parameters, in `Tape.parameters` order
+        self.table = table  # (rows, samples): every per-sample slot that is not inside a lowered layer
+        self._chains: dict[tuple[int, int], list[np.ndarray]] = {}
 
     def array(self, s: int) -> np.ndarray:
         """Slot s for every sample."""
-        return self.table[s] if self.varying[s] else np.full(self.table.shape[1], self.shared[s])
+        if self.schedule.tape._varying[s]:
+            return self._row(s)
+        return np.full(self.table.shape[1], self._shared(s))
 
     def get(self, s: int, scalar: bool) -> Array:
         """Slot s: a float if shared (or if `scalar`: a forward without a sample axis), else its row."""
-        if not self.varying[s]:
+        if not self.schedule.tape._varying[s]:
+            return self._shared(s)
+        row = self._row(s)
+        return float(row[0]) if scalar else row
+
+    def _shared(self, s: int) -> float:
+        if s in self.shared:
             return self.shared[s]
-        return float(self.table[s][0]) if scalar else self.table[s]
+        number = self.schedule.tape._parameter_number.get(s)
+        if number is not None:
+            return float(self.theta[number])
+        self.fill_shared()
+        return self.shared[s]
+
+    def fill_shared(self) -> None:
+        """Every shared value in `shared`, by the scalar plan, after a forward on arrays."""
+        if self.vector is not None:
+            self.schedule.run_shared_plan(self.theta, self.shared, self.n)
+            self.vector = None
+
+    def _row(self, s: int) -> np.ndarray:
+        row = self.schedule.row[s]
+        if row >= 0:
+            return self.table[row]
+        # Inside a lowered layer: the products and partial sums of neuron i, recomputed in the
+        # scalar engine's order ((b + w0·x0) + w1·x1) + ... when asked for (a drawing, a trace).
+        li, i, j, is_sum = self.schedule.internal[s]
+        layer = self.schedule.layers[li]
+        key = (li, i)
+        if key not in self._chains:
+            acc: Any = self.theta[layer.biases[i]]
+            parts = []
+            for jj, x in enumerate(layer.inputs):
+                product = self.theta[layer.weights[i, jj]] * self._row(x)
+                acc = acc + product
+                parts += [product, acc]
+            self._chains[key] = parts
+        return self._chains[key][2 * j + is_sum]
+
+
+class _SharedArrays:
+    """The shared instructions of a lowered tape (parameters alone, such as a penalty Σw²) run on
+    arrays: grouped by level as the per-sample ones are, and each chain of sums
+    `((c + t1) + t2) + ...` one reduction, so `forward` and `parameter_gradients` take a few NumPy
+    calls instead of a Python step per instruction. The values and gradients of every shared node
+    (`values()`, `gradients()`) still come from the scalar plan, run when asked for."""
+
+    def __init__(self, schedule: _Schedule) -> None:
+        tape = schedule.tape
+        instructions = tape.instructions
+        ks = [entry[0] for entry in schedule.shared_plan]
+        readers = collections.Counter(o for ins in instructions for o in ins.operands if type(o) is int)
+        readers.update(tape._output_slots)
+        plus = OPS["+"]
+        chains: dict[int, tuple[int | Const, list[int], list[int]]] = {}  # last sum -> (first, terms, ks)
+        for k in ks:
+            ins = instructions[k]
+            if ins.op is not plus or type(ins.operands[1]) is not int:
+                continue
+            a, t = ins.operands
+            if type(a) is int and a in chains and readers[a] == 1:
+                first, terms, links = chains.pop(a)
+                chains[ins.out] = (first, [*terms, t], [*links, k])  # type: ignore[list-item]
+            else:
+                chains[ins.out] = (a, [t], [k])  # type: ignore[list-item]
+        sums = {last: chain for last, chain in chains.items() if len(chain[1]) >= 3}
+        in_sum = {k for _, _, links in sums.values() for k in links}
+        self.position: dict[int, int] = {}  # shared slot -> its place in the value vector
+        for s in tape._parameter_slots:
+            self.position[s] = len(self.position)
+        self.params = np.arange(len(tape._parameter_slots))
+        level: dict[int, int] = {}
+        by_key: dict[tuple, list] = {}
+        for k in ks:
+            ins = instructions[k]
+            if k in in_sum:
+                if ins.out in sums:
+                    first, terms, _ = sums[ins.out]
+                    slots = [o for o in (first, *terms) if type(o) is int]
+                    level[ins.out] = 1 + max((level.get(o, 0) for o in slots), default=0)
+                    by_key[(level[ins.out], "sum", ins.out)] = [ins.out]
+                continue
+            level[ins.out] = 1 + max((level.get(o, 0) for o in ins.operands if type(o) is int), default=0)
+            kinds = tuple(type(o) is int for o in ins.operands)
+            by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+        for k in ks:  # every result gets a place, also the partial sums a reduction skips
+            self.position.setdefault(instructions[k].out, len(self.position))
+        self.size = len(self.position)
+        pos = self.position
+        self.items: list[tuple] = []
+        for key in sorted(by_key, key=lambda key: key[0]):
+            if key[1] == "sum":
+                first, terms, _ = sums[key[2]]
+                self.items.append(
+                    (
+                        "sum",
+                        pos[key[2]],
+                        first if type(first) is not int else pos[first],
+                        type(first) is int,
+                        np.array([pos[t] for t in terms], dtype=np.intp),
+                    )
+                )
+                continue
+            group = by_key[key]
+            op = instructions[group[0]].op
+
+            def source(p: int, group: list[int] = group) -> tuple[np.ndarray, bool]:
+                column = [instructions[k].operands[p] for k in group]
+                if type(column[0]) is int:
+                    return np.array([pos[o] for o in column], dtype=np.intp), True  # type: ignore[index]
+                return np.array([o.value for o in column]), False  # type: ignore[union-attr]
+
+            x = source(0)
+            if op.arity == 2:
+                y: tuple[np.ndarray | None, bool] = source(1)
+            else:
+                arg = instructions[group[0]].arg
+                y = (None if arg is None else np.array([instructions[k].arg for k in group]), False)
+            out = np.array([pos[instructions[k].out] for k in group], dtype=np.intp)
+            self.items.append(("op", op, out, x, y))
+
+    def forward(self, theta: np.ndarray) -> np.ndarray | None:
+        """Every shared value (by `position`), or None when an op leaves its domain (the scalar plan
+        then runs, to raise the engine's error naming the instruction)."""
+        sv = np.empty(self.size)
+        sv[self.params] = theta
+        for item in self.items:
+            if item[0] == "sum":
+                _, out, first, first_is_slot, terms = item
+                sv[out] = (sv[first] if first_is_slot else first.value) + sv[terms].sum()
+                continue
+            _, op, out, (xi, x_slot), (yi, y_slot) = item
+            x = sv[xi] if x_slot else xi
+            y = sv[yi] if y_slot else yi
+            if op.domain is not None and not np.all(op.domain(NUMPY, x, y)):
+                return None
+            sv[out] = op.forward(NUMPY, x, y)
+        return sv
+
+    def backward(self, sv: np.ndarray, seeds: dict[int, float]) -> np.ndarray:
+        """The adjoint of every shared value (by `position`), from the seeds of the nodes the
+        per-sample part and the outputs read."""
+        adjoint = np.zeros(self.size)
+        for s, value in seeds.items():
+            if s in self.position:  # (a constant that is an output has no place: nothing to pass on)
+                adjoint[self.position[s]] += value
+        for item in reversed(self.items):
+            if item[0] == "sum":
+                _, out, first, first_is_slot, terms = item
+                upstream = adjoint[out]
+                if first_is_slot:
+                    adjoint[first] += upstream
+                np.add.at(adjoint, terms, upstream)
+                continue
+            _, op, out, (xi, x_slot), (yi, y_slot) = item
+            x = sv[xi] if x_slot else xi
+            y = sv[yi] if y_slot else yi
+            local = op.derivatives(NUMPY, sv[out], x, y)
+            upstream = adjoint[out]
+            if x_slot:
+                np.add.at(adjoint, xi, local[0] * upstream)
+            if y_slot:
+                np.add.at(adjoint, yi, local[1] * upstream)
+        return adjoint
 
 
 class _Group(NamedTuple):
@@ -641,36 +1286,53 @@ class _Group(NamedTuple):
 
     op: Op
     ks: list[int]  # the instructions, in program order
-    out: np.ndarray  # their result slots
-    x: np.ndarray  # rows of the first operand, or its constants as a column
+    out: np.ndarray | slice  # the table rows of their results
+    x: np.ndarray | slice  # rows of the first operand, or its constants as a column
     x_is_slot: bool
-    y: np.ndarray | None  # the same for the second operand, or the `arg` column (None: no arg)
+    y: np.ndarray | slice | None  # the same for the second operand, or the `arg` column (None: no arg)
     y_is_slot: bool
     upstream: list[np.ndarray]  # term rows to add, rank by rank, into the adjoint of each result
     terms: list[tuple[int, int, int]]  # (operand position, first row, end row) where its terms go
+    out_slots: list[int]
 
 
 class _Schedule:
     """How a tape runs: the shared instructions one by one on floats (`FLOATS`, exactly as the
-    scalar engine), then the per-sample instructions level by level, grouped.
+    scalar engine), then the per-sample instructions level by level, grouped; each lowered layer
+    (`Layer`) is one matrix product in that order.
 
     Level: a per-sample instruction's level is one more than its operands' highest, so the
-    instructions of one level never read each other. Grouping those with the same op runs a whole
-    layer's `w * x` (16 neurons × 2 inputs) as one array operation: vectorisation across the
-    samples AND across the instructions, as a matrix product does. Each result is still computed
-    by the same formula on the same operands, so the values are the same bits.
+    instructions of one level never read each other. Grouping those with the same op runs a
+    layer's activations (16 relu's) as one array operation. Each result is still computed by the
+    same formula on the same operands, so outside the lowered layers the values are the engine's
+    bits; a matrix product adds its terms in another order (equal to rounding, 1e-15 relative).
 
-    Backward, each chain-rule term is written to its own row of a term table; a node's adjoint
-    is the sum of its terms taken in the scalar engine's order (the order `backward_steps`
-    gives: instructions in reverse, operands left to right), so that grouping changes no bit.
-    A shared node (a parameter) sums its per-sample terms sample by sample, last sample first
-    (the order of the engine's backward through the batch's graph `((l0 + l1) + ...)`), then adds
-    the terms of shared instructions (w ** 2 of a penalty) one by one.
+    The value table has one row per per-sample slot outside the lowered layers (the products and
+    partial sums inside a layer get none: `_Values` recomputes them when asked), and one per
+    shared slot a per-sample instruction reads. Parameters come as one flat array.
+
+    Backward, each chain-rule term is written to its own row of a term table; a node's adjoint is
+    the sum of its terms taken in the scalar engine's order (`backward_steps`: instructions in
+    reverse, operands left to right). A lowered layer writes one term per input, `W.T @ G`, and
+    its parameters' gradients `G @ X.T` and `Σ G` straight into the flat gradient array. A shared
+    node read op by op sums its per-sample terms sample by sample, last sample first (the order
+    of the engine's backward through the batch's graph `((l0 + l1) + ...)`), then adds the terms
+    of shared instructions (w ** 2 of a penalty) one by one.
     """
 
-    def __init__(self, tape: Tape) -> None:
+    def __init__(self, tape: Tape, layers: list[Layer]) -> None:
         instructions, varying = tape.instructions, tape._varying
         self.tape = tape
+        self.layers = layers
+        lowered = set().union(*(layer.instructions for layer in layers)) if layers else set()
+        layer_of = {layer.outputs[0]: li for li, layer in enumerate(layers)}  # found at its first neuron's end
+        self.internal: dict[int, tuple[int, int, int, int]] = {}  # slot inside a layer -> (layer, i, j, is_sum)
+        for li, layer in enumerate(layers):
+            for i, chain in enumerate(layer.chains):
+                for j, (product, partial) in enumerate(chain):
+                    self.internal[product] = (li, i, j, 0)
+                    if partial != layer.outputs[i]:
+                        self.internal[partial] = (li, i, j, 1)
         # (k, op, out, x slot, x constant, y slot, y constant): a slot of -1 means "the constant";
         # for a unary op, y is its `arg`.
         self.shared_plan = []
@@ -678,18 +1340,78 @@ class _Schedule:
             if not ins.varying:
                 (xs, xc), (ys, yc) = _slots_and_constants(ins)
                 self.shared_plan.append((k, ins.op, ins.out, xs, xc, ys, yc))
-        level = [0] * len(tape.nodes)
-        by_key: dict[tuple, list[int]] = {}
+        level: dict[int, int] = {}
+        by_key: dict[tuple, list] = {}
         for k, ins in enumerate(instructions):
-            if ins.varying:
-                level[ins.out] = 1 + max(level[o] for o in ins.operands if type(o) is int)
-                kinds = tuple(type(o) is int for o in ins.operands)
-                by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+            if not ins.varying:
+                continue
+            if k in lowered:
+                first_of = layer_of.get(ins.out)
+                if first_of is not None:  # a layer starts once its first neuron is complete
+                    li = first_of
+                    layer = layers[li]
+                    lv = 1 + max(level.get(x, 0) for x in layer.inputs)
+                    for z in layer.outputs:
+                        level[z] = lv
+                    by_key[(lv, "@", li)] = [li]
+                continue
+            level[ins.out] = 1 + max(level.get(o, 0) for o in ins.operands if type(o) is int)
+            kinds = tuple(type(o) is int for o in ins.operands)
+            by_key.setdefault((level[ins.out], ins.op.name, kinds, ins.arg is None), []).append(k)
+        order = sorted(by_key, key=lambda key: key[0])  # by level; `sorted` is stable
+        # Rows of the value table: inputs, then each group's results, then shared slots read.
+        self.row = np.full(len(tape.nodes), -1, dtype=np.intp)
+        n_rows = 0
+
+        def give_rows(slots: Sequence[int]) -> None:
+            nonlocal n_rows
+            for s in slots:
+                if self.row[s] < 0:
+                    self.row[s] = n_rows
+                    n_rows += 1
+
+        give_rows([tape.slot_of[x] for x in tape.inputs])
+        for key in order:
+            if key[1] == "@":
+                give_rows(layers[key[2]].outputs)
+            else:
+                give_rows([instructions[k].out for k in by_key[key]])
+        shared_read = sorted(
+            {
+                o
+                for k, ins in enumerate(instructions)
+                if ins.varying and k not in lowered
+                for o in ins.operands
+                if type(o) is int and not varying[o]
+            }
+            | {s for s in tape._output_slots if not varying[s]}
+        )
+        give_rows(shared_read)
+        self.n_rows = n_rows
+        self.shared_read_slots = shared_read
+        self.shared_read_rows = self.row[shared_read] if shared_read else np.zeros(0, dtype=np.intp)
         # Term rows: 0 is a row of zeros (padding), then each group's terms, then the output seeds.
         self.n_terms = 1
-        slot_terms: list[list[tuple[int, int, int]]] = [[] for _ in tape.nodes]  # (k, pos, row)
-        groups = []
-        for key in sorted(by_key, key=lambda key: key[0]):  # by level; `sorted` is stable
+        slot_terms: dict[int, list[tuple[int, int, int]]] = collections.defaultdict(list)  # (k, pos, row)
+        plans: list[Any] = []
+        inputs = {tape.slot_of[x] for x in tape.inputs}
+        for key in order:
+            if key[1] == "@":
+                layer = layers[key[2]]
+                mm = _MatMul(
+                    layer,
+                    _rows([int(self.row[x]) for x in layer.inputs]),
+                    _rows([int(self.row[z]) for z in layer.outputs]),
+                    key[0],
+                )
+                last = max(layer.instructions)
+                for j, x in enumerate(layer.inputs):
+                    slot_terms[x].append((last, 1, self.n_terms + j))
+                mm.terms = (self.n_terms, self.n_terms + len(layer.inputs))
+                mm.inputs_need_terms = not all(x in inputs for x in layer.inputs)
+                self.n_terms += len(layer.inputs)
+                plans.append(mm)
+                continue
             ks = by_key[key]
             first = instructions[ks[0]]
             terms = []
@@ -697,73 +1419,102 @@ class _Schedule:
                 if type(first.operands[pos]) is int:
                     for j, k in enumerate(ks):
                         operand = instructions[k].operands[pos]
-                        slot_terms[operand].append((k, pos, self.n_terms + j))  # type: ignore[index]
+                        slot_terms[operand].append((k, pos, self.n_terms + j))
                     terms.append((pos, self.n_terms, self.n_terms + len(ks)))
                     self.n_terms += len(ks)
-            groups.append((first.op, ks, terms))
+            plans.append((first.op, ks, terms))
         self.seed_rows = []
         for s in tape._output_slots:
             slot_terms[s].append((len(instructions), 0, self.n_terms))  # a seed comes before every term
             self.seed_rows.append(self.n_terms)
             self.n_terms += 1
         # Each node's terms in the engine's order: instructions in reverse, operands left to right.
-        self.term_order = [[row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for t in slot_terms]
-        self.groups = [self._group(op, ks, terms) for op, ks, terms in groups]
-        self.inputs = np.array([tape.slot_of[x] for x in tape.inputs], dtype=int)
-        self.input_ranks = self._ranks(list(self.inputs))
-        self.shared_read = np.array(
-            sorted(
-                {o for ins in instructions if ins.varying for o in ins.operands if type(o) is int and not varying[o]}
-                | {s for s in tape._output_slots if not varying[s]}
-            ),
-            dtype=int,
-        )
-        self.shared_with_terms = [s for s in range(len(tape.nodes)) if not varying[s] and self.term_order[s]]
+        self.term_order = {
+            s: [row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for s, t in slot_terms.items()
+        }
+        self.groups: list[_Group | _MatMul] = []
+        for plan in plans:
+            if isinstance(plan, _MatMul):
+                plan.upstream = self._ranks(list(plan.layer.outputs))
+                self.groups.append(plan)
+            else:
+                self.groups.append(self._group(*plan))
+        self.inputs = [tape.slot_of[x] for x in tape.inputs]
+        self.input_ranks = self._ranks(self.inputs)
+        self.shared_with_terms = sorted(s for s in self.term_order if not varying[s])
         self.shared_ranks = self._ranks(self.shared_with_terms)
+        # The parameters the shared plan or op-by-op instructions read as floats.
+        number = tape._parameter_number
+        read = sorted(
+            {s for s in self.shared_read_slots if s in number}
+            | {o for _, _, _, xs, _, ys, _ in self.shared_plan for o in (xs, ys) if o in number}
+        )
+        self.float_params = (read, np.array([number[s] for s in read], dtype=np.intp))
+        self.shared_arrays = _SharedArrays(self) if layers and self.shared_plan else None
 
     def _ranks(self, slots: list[int]) -> list[np.ndarray]:
         """Rank r: the r-th term row of each slot (the zero row where a slot has fewer terms)."""
-        depth = max((len(self.term_order[s]) for s in slots), default=0)
-        return [
-            np.array([self.term_order[s][r] if r < len(self.term_order[s]) else 0 for s in slots], dtype=int)
-            for r in range(depth)
-        ]
+        orders = [self.term_order.get(s, []) for s in slots]
+        depth = max((len(order) for order in orders), default=0)
+        return [np.array([order[r] if r < len(order) else 0 for order in orders], dtype=int) for r in range(depth)]
 
     def _group(self, op: Op, ks: list[int], terms: list) -> _Group:
         instructions = self.tape.instructions
 
-        def source(pos: int) -> tuple[np.ndarray, bool]:
+        def source(pos: int) -> tuple[Any, bool]:
             operands = [instructions[k].operands[pos] for k in ks]
             if type(operands[0]) is int:
-                return np.array(operands, dtype=int), True
+                return _rows([int(self.row[o]) for o in operands]), True  # type: ignore[index]
             return np.array([[o.value] for o in operands]), False  # type: ignore[union-attr]
 
         x, x_is_slot = source(0)
-        y: np.ndarray | None
+        y: Any
         if op.arity == 2:
             y, y_is_slot = source(1)
         else:
             arg = instructions[ks[0]].arg
             y, y_is_slot = (None if arg is None else np.array([[instructions[k].arg] for k in ks])), False
-        out = np.array([instructions[k].out for k in ks], dtype=int)
-        return _Group(op, ks, out, x, x_is_slot, y, y_is_slot, self._ranks(list(out)), terms)
+        out_slots = [instructions[k].out for k in ks]
+        out = _rows([int(self.row[s]) for s in out_slots])
+        return _Group(op, ks, out, x, x_is_slot, y, y_is_slot, self._ranks(out_slots), terms, out_slots)
 
-    def forward(self, shared: list, inputs: dict[int, Any], n: int | None) -> _Values:
+    def forward(self, theta: np.ndarray, shared: dict[int, Any], inputs: dict[int, Any], n: int | None) -> _Values:
         tape = self.tape
         rows = 1 if n is None else n
-        table = np.empty((len(tape.nodes), rows))
+        table = np.empty((self.n_rows, rows))
+        x: Any
+        y: Any
+        vector = None
         with np.errstate(all="ignore"):
-            for k, op, out, xs, xc, ys, yc in self.shared_plan:  # parameters alone: floats, as the engine
-                x = shared[xs] if xs >= 0 else xc
-                y = shared[ys] if ys >= 0 else yc
-                if op.domain is not None and not op.domain(FLOATS, x, y):
-                    raise tape._domain_error(k, x, y, False, n)
-                shared[out] = op.forward(FLOATS, x, y)
-            if len(self.shared_read):
-                table[self.shared_read] = np.array([shared[s] for s in self.shared_read])[:, None]
+            if self.shared_arrays is not None:
+                vector = self.shared_arrays.forward(theta)
+            if vector is None:
+                self.run_shared_plan(theta, shared, n)
+            else:
+                position = self.shared_arrays.position  # type: ignore[union-attr]
+                shared.update((s, float(vector[position[s]])) for s in self.shared_read_slots if s in position)
+            if self.shared_read_slots:
+                table[self.shared_read_rows] = np.array([shared[s] for s in self.shared_read_slots])[:, None]
             for s, value in inputs.items():
-                table[s] = value
+                if s == -1:  # a matrix, one column per input: the inputs are the table's first rows
+                    table[: value.shape[1]] = value.T
+                else:
+                    table[self.row[s]] = value
             for g in self.groups:
+                if isinstance(g, _MatMul):
+                    W, b = g.parameters(theta)
+                    X = table[g.x_rows]
+                    if isinstance(g.out_rows, slice):  # straight into the table
+                        z = table[g.out_rows]
+                        np.matmul(W, X, out=z)
+                        z += b[:, None]
+                    else:
+                        z = W @ X + b[:, None]
+                    if not np.isfinite(z).all():
+                        z = _exact_sums(W, b, X, z)
+                    if not isinstance(g.out_rows, slice):
+                        table[g.out_rows] = z
+                    continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
                 if g.op.domain is not None:
@@ -773,24 +1524,59 @@ class _Schedule:
                         yj = y[j] if y is not None and np.ndim(y) == 2 else tape.instructions[g.ks[j]].arg
                         raise tape._domain_error(g.ks[j], x[j], yj, ok[j], n)
                 table[g.out] = g.op.forward(NUMPY, x, y)
-        return _Values(shared, table, tape._varying)
+        return _Values(self, shared, theta, table, vector, n)
+
+    def run_shared_plan(self, theta: np.ndarray, shared: dict[int, Any], n: int | None) -> None:
+        """The shared instructions one by one on floats, exactly as the scalar engine: every shared
+        value into `shared` (by slot)."""
+        slots, numbers = self.float_params
+        if slots:
+            shared.update(zip(slots, theta[numbers].tolist()))
+        with np.errstate(all="ignore"):
+            for k, op, out, xs, xc, ys, yc in self.shared_plan:  # parameters alone: floats, as the engine
+                x = shared[xs] if xs >= 0 else xc
+                y = shared[ys] if ys >= 0 else yc
+                if op.domain is not None and not op.domain(FLOATS, x, y):
+                    raise self.tape._domain_error(k, x, y, False, n)
+                shared[out] = op.forward(FLOATS, x, y)
 
     def backward(
         self, values: _Values, seeds: list[np.ndarray], rows: int, trace: list | None, every_node: bool
-    ) -> list:
-        """The adjoints: of every node if `every_node`, else of the shared nodes (what `backward` needs)."""
+    ) -> tuple[dict[int, Any], np.ndarray]:
+        """(adjoints, parameter gradients): the adjoint of every node if `every_node`, else of the
+        shared nodes the shared instructions need; the gradient of every parameter, summed over the
+        batch, as a flat array in `Tape.parameters` order."""
         tape = self.tape
         table = values.table
         terms = np.empty((self.n_terms, rows))
         terms[0] = 0.0
         for row, seed in zip(self.seed_rows, seeds):
             terms[row] = seed
-        adjoints: list[Any] = [None] * len(tape.nodes)
+        adjoints: dict[int, Any] = {}
+        grad = np.zeros(len(tape.parameters))
         with np.errstate(all="ignore"):
             for g in reversed(self.groups):
                 upstream = terms[g.upstream[0]]
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
+                if isinstance(g, _MatMul):
+                    W, _ = g.parameters(values.theta)
+                    X = table[g.x_rows]
+                    if g.inputs_need_terms or every_node:
+                        np.matmul(W.T, upstream, out=terms[g.terms[0] : g.terms[1]])
+                    if g.weights_on_grid:
+                        gW, gb = g.parameters(grad)
+                        gW += upstream @ X.T
+                        gb += upstream.sum(axis=1)
+                    else:
+                        np.add.at(grad, g.layer.weights, upstream @ X.T)
+                        np.add.at(grad, g.layer.biases, upstream.sum(axis=1))
+                    if every_node:
+                        for i, z in enumerate(g.layer.outputs):
+                            adjoints[z] = upstream[i]
+                            for product, partial in g.layer.chains[i]:
+                                adjoints[product] = adjoints[partial] = upstream[i]
+                    continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
                 local = g.op.derivatives(NUMPY, table[g.out], x, y)
@@ -804,28 +1590,46 @@ class _Schedule:
                         d_rows = np.broadcast_to(d, upstream.shape)
                         trace.extend((k, pos, d_rows[j], upstream[j], None) for j, k in enumerate(g.ks))
                 if every_node:
-                    for j, s in enumerate(g.out):
+                    for j, s in enumerate(g.out_slots):
                         adjoints[s] = upstream[j]
             if every_node:
                 for s, total in zip(self.inputs, _sum_ranks(terms, self.input_ranks, len(self.inputs), rows)):
                     adjoints[s] = total
-            if self.shared_with_terms:  # the parameters: summed over the batch, in order
-                totals = _sum_samples(terms, self.shared_ranks, rows)
+            if self.shared_with_terms:  # shared nodes read op by op: summed over the batch, in order
+                if self.layers:  # no bit for bit to keep: one sum per rank
+                    totals = sum(terms[rank].sum(axis=1) for rank in self.shared_ranks)
+                else:
+                    totals = _sum_samples(terms, self.shared_ranks, rows)
                 for s, total in zip(self.shared_with_terms, totals.tolist()):
                     adjoints[s] = total
+            if self.shared_arrays is not None and values.vector is not None and not every_node and trace is None:
+                adjoint = self.shared_arrays.backward(values.vector, adjoints)
+                grad += adjoint[: len(grad)]  # the parameters come first, in their order
+                return adjoints, grad
+            values.fill_shared()
             shared = values.shared
             for k, op, out, xs, xc, ys, yc in reversed(self.shared_plan):  # then the shared instructions
-                upstream = adjoints[out]
+                upstream = adjoints.get(out)
+                if upstream is None:
+                    upstream = 0.0
                 x = shared[xs] if xs >= 0 else xc
                 y = shared[ys] if ys >= 0 else yc
                 local = op.derivatives(FLOATS, shared[out], x, y)
                 for pos, o in ((0, xs), (1, ys)):
                     if o >= 0:  # `held + local × upstream`, as Value.backward() adds
                         term = local[pos] * upstream
-                        adjoints[o] = term if adjoints[o] is None else adjoints[o] + term
+                        held = adjoints.get(o)
+                        adjoints[o] = term if held is None else held + term
                         if trace is not None:
                             trace.append((k, pos, local[pos], upstream, adjoints[o]))
-        return adjoints
+        number = tape._parameter_number
+        for s, total in adjoints.items():
+            if s in number and not tape._varying[s]:
+                grad[number[s]] += total
+        if every_node:
+            for s, p in enumerate(tape._parameter_slots):
+                adjoints[p] = float(grad[s])
+        return adjoints, grad
 
 
 def _sum_ranks(terms: np.ndarray, ranks: list[np.ndarray], count: int, rows: int) -> np.ndarray:
@@ -878,6 +1682,23 @@ def _check_inputs(inputs: Any) -> list[Value]:
             raise ValueError(f"Tape.record: input {_describe(node)} is given twice")
         seen.add(node)
     return list(inputs)
+
+
+def _check_parameters(parameters: Any, found: tuple[Value, ...]) -> tuple[Value, ...]:
+    """`parameters` as a tuple, checked to list each parameter leaf of the graph exactly once."""
+    if isinstance(parameters, (Value, str, bytes)) or not isinstance(parameters, Sequence):
+        raise TypeError(f"Tape.record: parameters must be a list of leaf Values, got {parameters!r:.60}")
+    given = tuple(parameters)
+    if len(set(given)) != len(given) or set(given) != set(found):
+        missing = [p for p in found if p not in set(given)]
+        extra = [p for p in given if p not in set(found)]
+        what = (
+            f"{_describe(missing[0])} is missing"
+            if missing
+            else (f"{_describe(extra[0])} is not a parameter of the graph" if extra else "one is listed twice")
+        )
+        raise ValueError(f"Tape.record: parameters must list every parameter leaf of the graph once: {what}")
+    return given
 
 
 def _identifiers(names: Sequence[str]) -> list[str]:

@@ -51,6 +51,7 @@ class Sequential(Module):
         self.optimizer: Any = None
         self.metrics: list = []
         self.stop_training = False  # a callback sets this to end `fit` after the current epoch
+        self._program: _TapeProgram | None = None  # the model on a tape, recorded once (`record_tape`)
         for layer in layers:
             self.add(layer)
 
@@ -185,10 +186,18 @@ class Sequential(Module):
         return all(layer.fits_tape(layer is self.layers[-1]) for layer in self.layers)
 
     def record_tape(self, X: np.ndarray) -> _TapeProgram:
-        """Record the model on a tape, and check a second recording (on another sample) is the same."""
+        """The model recorded on a tape: once per model (kept for the next `fit`, `predict`), its
+        parameters and structure fixed once built. A model whose graph may depend on the data
+        (`tape_fits()` False, put on the tape by `engine="tape"`) is recorded on two samples,
+        checked to be the same, and not kept."""
+        fits = self.tape_fits()
+        if fits and self._program is not None:
+            return self._program
         program = _TapeProgram(self, X[0])
-        if X.shape[0] > 1:
+        if not fits and X.shape[0] > 1:
             program.tape.check_same_structure(_TapeProgram(self, X[1]).tape, "the graphs of samples 0 and 1")
+        if fits:
+            self._program = program
         return program
 
     # -- summary --------------------------------------------------------------------------------
@@ -318,11 +327,13 @@ class Sequential(Module):
         fraction of the samples (before shuffling), as Keras does. Returns the `History`.
 
         `engine`: "scalar" builds one graph of Values per sample, as the course slides do;
-        "tape" records the model's graph once (`micrograd.engine.tape.Tape`) and runs it on the whole
-        batch with NumPy (the loss of each sample is still computed by the scalar engine, from
-        the model's outputs): the same numbers, bit for bit, unless the loss reads the outputs out
-        of order (a softmax cross-entropy starts with the target's class), where the gradients
-        are summed in another order: equal to rounding. "auto" (the default) takes the
+        "tape" records the model's graph once (`micrograd.engine.tape.Tape`), runs each layer as a
+        matrix product on the whole batch, and keeps the weights, gradients and optimizer state
+        in NumPy arrays during the run (the model's Values get them before every callback and
+        when fit ends or is interrupted); a built-in loss is computed on the whole batch too, a
+        loss of your own per sample by the scalar engine. The numbers agree with the scalar
+        engine's to rounding (1e-12 per step; a matrix product adds in another order), no longer
+        bit for bit. "auto" (the default) takes the
         tape whenever the model's graph cannot depend on the data: every model except one with
         a softmax Dense layer before its last layer (softmax subtracts the largest score, a
         constant taken from the data). The loop itself is `micrograd.training.loop.fit`.
@@ -364,7 +375,7 @@ class Sequential(Module):
 
         self.build(X.shape[1])
         use_tape = engine == "tape" or (engine == "auto" and self.tape_fits())
-        runner = loop.TapeEngine(self.record_tape(X), X) if use_tape else loop.ScalarEngine(self, X)
+        runner = loop.TapeEngine(self.record_tape(X), X, self) if use_tape else loop.ScalarEngine(self, X)
         order_rng = random.Random(seed if seed is not None else self._rng.getrandbits(64))  # drawn even unshuffled
         return loop.fit(
             self,
@@ -439,8 +450,8 @@ class Sequential(Module):
 
     def predict_checked(self, X: np.ndarray) -> np.ndarray:
         """The outputs for checked data, without dropout: on a tape where `fit` would use one (the
-        same numbers as the scalar engine, bit for bit, in a fraction of the time), else sample by
-        sample on the scalar engine without building a graph."""
+        scalar engine's numbers to rounding, in a fraction of the time), else sample by sample on
+        the scalar engine without building a graph."""
         if not self.tape_fits():
             with no_grad():
                 return np.array([[o.data for o in self.forward(row, training=False)] for row in X.tolist()])
@@ -528,10 +539,12 @@ class Sequential(Module):
         state = dict(self.__dict__)
         if state.get("_rng") is random:
             state["_rng"] = None
+        state["_program"] = None  # recorded again when needed
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_program", None)
         if self._rng is None:
             self._rng = random
 
@@ -558,19 +571,33 @@ class _TapeProgram:
             if leaves:
                 self.leaves.append((layer, leaves))
         self.last = last
-        self.tape = Tape.record(values, inputs=self.xs + [leaf for _, leaves in self.leaves for leaf in leaves])
+        # What the last layer does after the tape, for a loss computed on the whole batch:
+        # "softmax", "identity", or None (a layer's own `after_tape`: run per sample).
+        self.head: str | None = (
+            "softmax"
+            if isinstance(last, Dense) and last.activation == "softmax"
+            else "identity"
+            if isinstance(last, Dense) or type(last).after_tape is SequentialLayer.after_tape
+            else None
+        )
+        inputs = self.xs + [leaf for _, leaves in self.leaves for leaf in leaves]
+        self.tape = Tape.record(values, inputs=inputs, parameters=model.parameters())
 
-    def forward(self, rows: np.ndarray, training: bool) -> np.ndarray:
-        feed: dict[Value, Any] = {x: rows[:, j] for j, x in enumerate(self.xs)}
-        for layer, leaves in self.leaves:
-            feed.update(layer.feed(leaves, rows.shape[0], training))
-        return np.asarray(self.tape.forward(feed), dtype=np.float64).reshape(rows.shape[0], -1)
+    def forward(self, rows: np.ndarray, training: bool, parameters: np.ndarray | None = None) -> np.ndarray:
+        feed = rows
+        if self.leaves:  # the model's inputs, then each layer's leaves (dropout masks): one column each
+            columns = [rows]
+            for layer, leaves in self.leaves:
+                fed = layer.feed(leaves, rows.shape[0], training)
+                columns.append(np.column_stack([np.broadcast_to(fed[leaf], rows.shape[0]) for leaf in leaves]))
+            feed = np.hstack(columns)
+        return np.asarray(self.tape.forward(feed, parameters), dtype=np.float64).reshape(rows.shape[0], -1)
 
     def after_tape(self, head: list[Value]) -> list[Value]:
         return self.last.after_tape(head)
 
-    def backward(self, grad_output: np.ndarray) -> None:
-        self.tape.backward(reduce="sum", grad_output=grad_output)
+    def gradients(self, grad_output: np.ndarray) -> np.ndarray:
+        return self.tape.parameter_gradients(reduce="sum", grad_output=grad_output)
 
 
 __all__ = ["DENSE_ACTIVATIONS", "Dense", "Dropout", "Sequential", "TrainingDivergedError"]

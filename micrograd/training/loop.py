@@ -6,8 +6,9 @@
 this module imports nothing of `micrograd.nn`. Every batch goes through ONE guarded step
 (`train_step`) on one of two engines:
 - `ScalarEngine`: one graph of Values per sample, as the slides draw it;
-- `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`) and run on the whole
-  batch with NumPy; each sample's loss is still built by the scalar engine from the outputs.
+- `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`, its layers as matrix
+  products) and run on the whole batch with NumPy, the weights, gradients and optimizer state in
+  arrays for the whole run; a built-in loss runs on the batch too (`batch_losses`).
 The step stops with `TrainingDivergedError` the moment an output, the loss or a weight is NaN or
 infinite, and then leaves the weights and the optimizer as they were before that step; so does any
 other exception or a Ctrl-C in the middle of a step.
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..engine import Parameter, Value, no_grad
+from .batch_losses import batch_loss, softmax_backward, softmax_rows
 from .callbacks import Callback, History
 from .metrics import metric_name
 
@@ -37,14 +39,18 @@ class TrainingDivergedError(ValueError):
 class TapeProgram(Protocol):
     """A model recorded on a tape, as the model's `record_tape` returns it."""
 
-    def forward(self, rows: np.ndarray, training: bool) -> np.ndarray:
-        """The outputs before the per-sample part, shape (samples, outputs)."""
+    head: str | None  # what the last layer runs after the tape: "softmax", "identity", None (its own code)
+
+    def forward(self, rows: np.ndarray, training: bool, parameters: np.ndarray | None = None) -> np.ndarray:
+        """The outputs before the per-sample part, shape (samples, outputs); `parameters`: the
+        model's parameters as a flat array in `parameters()` order (default: their `.data`)."""
 
     def after_tape(self, head: list[Value]) -> list[Value]:
         """One sample's outputs from its row of the tape's outputs."""
 
-    def backward(self, grad_output: np.ndarray) -> None:
-        """Add d(loss)/d(parameter) into each parameter's grad, from d(loss)/d(each output)."""
+    def gradients(self, grad_output: np.ndarray) -> np.ndarray:
+        """d(loss)/d(each parameter), summed over the batch, from d(loss)/d(each output): a flat
+        array in `parameters()` order."""
 
 
 class TrainableModel(Protocol):
@@ -80,46 +86,130 @@ class ScalarEngine:
         for i in batch:  # one sample's graph at a time, so a NaN stops before the next is built
             yield self.model.forward(self.X[i].tolist(), training=True)
 
-    def mean(self, losses: list[Value]) -> float:
+    def forward(self, batch: list[int], targets: list, where: str) -> tuple[np.ndarray, float]:
+        """(the batch's outputs, its loss: the mean of the per-sample losses), graphs kept for `step`."""
+        losses, rows = per_sample_losses(self.model, self.outputs(batch), batch, targets, where)
         total = losses[0]
         for sample_loss in losses[1:]:
             total = total + sample_loss
         self._loss = total / len(losses)
-        return self._loss.data
+        return np.array(rows), self._loss.data
 
-    def backward(self, losses: list[Value]) -> None:
-        self._loss.backward()
+    def step(self, where: str) -> None:
+        """Backward and the optimizer's step, on the Values, whole or not at all."""
+        model, optimizer = self.model, self.model.optimizer
+        params = model.parameters()
+        before = [p.data for p in params]
+        state = optimizer.snapshot()
+        try:
+            optimizer.zero_grad()
+            self._loss.backward()
+            optimizer.step()
+            for p in params:
+                if not math.isfinite(p.data):
+                    raise diverged(model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
+        except BaseException:
+            for p, w in zip(params, before):
+                p.data = w
+            optimizer.restore(state)
+            raise
+
+    def to_model(self) -> None:
+        """Nothing to do: the parameters live in the model's Values."""
+
+    def from_model(self) -> None:
+        """Nothing to do: the parameters live in the model's Values."""
 
 
 class TapeEngine:
-    """The model on a tape, run on the whole batch; the same numbers as `ScalarEngine`.
+    """The model on a tape, run on the whole batch, its parameters in arrays for the whole run.
 
-    Each sample's loss (and what the last layer runs after the tape, such as a softmax) is built in
-    the scalar engine on leaves holding the tape's outputs; its gradient with respect to those
-    outputs is fed back into the tape's backward pass.
+    The weights, their gradients and the optimizer's state are float64 arrays (`theta`, `grad`)
+    during `fit`: the tape reads the weights from `theta`, writes the batch's gradients into
+    `grad`, and the optimizer updates `theta` in place (`Optimizer.update_arrays`). `to_model`
+    writes them into the model's Values (`.data` and `.grad`, the batch-mean gradient, as after
+    `loss.backward()`), which `fit` does before any user code runs (callbacks, validation) and
+    when it ends or is interrupted; `from_model` reads the Values back (a callback may set
+    weights). Each sample's loss (and what the last layer runs after the tape, such as a softmax)
+    is built in the scalar engine on leaves holding the tape's outputs; its gradient with respect
+    to those outputs is fed back into the tape's backward pass.
     """
 
-    def __init__(self, program: TapeProgram, X: np.ndarray) -> None:
-        self.program, self.X = program, X
+    def __init__(self, program: TapeProgram, X: np.ndarray, model: TrainableModel) -> None:
+        self.program, self.X, self.model = program, X, model
+        self.params = model.parameters()
+        self.theta = np.fromiter((p.data for p in self.params), np.float64, len(self.params))
+        self.grad = np.fromiter((p.grad for p in self.params), np.float64, len(self.params))
         self._heads: list[list[Value]] = []
+        self._grad_output = np.zeros((0, 0))
+        head = getattr(program, "head", None)
+        self._batch_loss = batch_loss(model.loss, model.output_activation) if head in ("identity", "softmax") else None
+        self._targets: list | None = None
+        self._T = np.zeros(0)
 
     def outputs(self, batch: list[int]) -> Iterator[list[Value]]:
-        scores = self.program.forward(self.X[batch], training=True)
+        scores = self.program.forward(self.X[batch], training=True, parameters=self.theta)
         self._heads = [[Value(v) for v in row] for row in scores.tolist()]
         for head in self._heads:
             yield self.program.after_tape(head)
 
-    def mean(self, losses: list[Value]) -> float:
-        total = losses[0].data
-        for sample_loss in losses[1:]:
-            total = total + sample_loss.data
-        return total / len(losses)  # as ScalarEngine's Value graph computes it
+    def forward(self, batch: list[int], targets: list, where: str) -> tuple[np.ndarray, float]:
+        """(the batch's outputs, its loss: the mean of the per-sample losses); d(loss)/d(outputs)
+        kept for `step`. A built-in loss runs on the whole batch (`batch_losses`), any other is
+        built per sample by the scalar engine on leaves holding the tape's outputs."""
+        n = len(batch)
+        if self._batch_loss is None:
+            losses, rows = per_sample_losses(self.model, self.outputs(batch), batch, targets, where)
+            for sample_loss in losses:  # each sample's loss enters the mean with weight 1/n
+                (sample_loss / n).backward()
+            self._grad_output = np.array([[o.grad for o in head] for head in self._heads])
+            total = losses[0].data
+            for sample_loss in losses[1:]:
+                total = total + sample_loss.data
+            return np.array(rows), total / n  # as ScalarEngine's Value graph computes it
+        scores = self.program.forward(self.X[batch], training=True, parameters=self.theta)
+        softmax = self.program.head == "softmax"
+        finite = np.isfinite(scores).all(axis=1)
+        if not finite.all():
+            raise diverged(self.model, where, f"the model's output is {scores[int(np.argmin(finite))].tolist()}")
+        if self._targets is not targets:
+            self._targets, self._T = targets, np.asarray(targets, dtype=np.float64)
+        with np.errstate(all="ignore"):  # a loss that overflows is reported as diverged by `train_step`
+            P = softmax_rows(scores) if softmax else scores
+            L, G = self._batch_loss(P, self._T[batch])
+            self._grad_output = (softmax_backward(P, G) if softmax else G) / n
+            return P, float(L.sum()) / n
 
-    def backward(self, losses: list[Value]) -> None:
-        n = len(losses)
-        for sample_loss in losses:  # each sample's loss enters the mean with weight 1/n
-            (sample_loss / n).backward()
-        self.program.backward(np.array([[o.grad for o in head] for head in self._heads]))
+    def step(self, where: str) -> None:
+        """Backward and the optimizer's step, on the arrays, whole or not at all."""
+        grad_output = self._grad_output
+        optimizer = self.model.optimizer
+        before = self.theta.copy()
+        state = optimizer.snapshot()
+        try:
+            self.grad = self.program.gradients(grad_output)
+            optimizer.update_arrays(self.theta, self.grad)
+            finite = np.isfinite(self.theta)
+            if not finite.all():
+                i = int(np.argmin(finite))
+                p = self.params[i]
+                raise diverged(
+                    self.model, where, f"the step made weight {p.label} {self.theta[i]} (gradient {self.grad[i]})"
+                )
+        except BaseException:
+            self.theta[:] = before
+            optimizer.restore(state)
+            raise
+
+    def to_model(self) -> None:
+        """Write the arrays into the model's Values: `.data` the weights, `.grad` the last gradients."""
+        for p, w, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):
+            p.data = w
+            p.grad = g
+
+    def from_model(self) -> None:
+        """Read the weights back from the Values (a callback may have set them)."""
+        self.theta = np.fromiter((p.data for p in self.params), np.float64, len(self.params))
 
 
 Engine = ScalarEngine | TapeEngine
@@ -143,38 +233,32 @@ def train_step(
     output, the loss or a weight is not finite, with the weights and the optimizer as they were
     before this step, as after any other exception or a KeyboardInterrupt during it.
     """
-    sample_loss = sample_loss_fn(model)
-    losses = []
-    for k, (i, out) in enumerate(zip(batch, engine.outputs(batch))):
-        values = [o.data for o in out]
-        if not all(math.isfinite(v) for v in values):
-            raise diverged(model, where, f"the model's output is {values}")
-        outputs[start + k] = values
-        losses.append(sample_loss(out, targets[i]))
-    loss = engine.mean(losses)
+    batch_outputs, loss = engine.forward(batch, targets, where)
+    outputs[start : start + len(batch)] = batch_outputs
     if not math.isfinite(loss):
         raise diverged(model, where, f"the loss is {loss}")
     # The step is applied whole or not at all: on divergence, and on any exception or Ctrl-C
     # (KeyboardInterrupt) part-way through, the weights AND the optimizer's state (its step count,
     # momenta, running averages) go back to what they were, so an interrupted `fit` leaves a model
     # that saves, evaluates and trains on as if the step had never begun.
-    params = model.parameters()
-    optimizer = model.optimizer
-    before = [p.data for p in params]
-    state = optimizer.snapshot()
-    try:
-        optimizer.zero_grad()
-        engine.backward(losses)
-        optimizer.step()
-        for p in params:
-            if not math.isfinite(p.data):
-                raise diverged(model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
-    except BaseException:
-        for p, w in zip(params, before):
-            p.data = w
-        optimizer.restore(state)
-        raise
+    engine.step(where)
     return loss
+
+
+def per_sample_losses(
+    model: TrainableModel, outputs: Iterator[list[Value]], batch: list[int], targets: list, where: str
+) -> tuple[list[Value], list[list[float]]]:
+    """Each sample's loss as a Value, and its outputs as numbers; stops at the first output that
+    is not finite, before building its loss."""
+    sample_loss = sample_loss_fn(model)
+    losses, rows = [], []
+    for i, out in zip(batch, outputs):
+        values = [o.data for o in out]
+        if not all(math.isfinite(v) for v in values):
+            raise diverged(model, where, f"the model's output is {values}")
+        rows.append(values)
+        losses.append(sample_loss(out, targets[i]))
+    return losses, rows
 
 
 def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedError:
@@ -238,9 +322,55 @@ def fit(
 
     targets = model.loss.targets(y)
     model.stop_training = False
+    # User code (callbacks, validation) sees the model's Values: a tape engine writes its arrays
+    # into them before (`to_model`) and reads the weights back after (`from_model`); per batch
+    # only when a callback has an `on_batch_end` of its own.
+    batch_hooks = any(type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
+    try:
+        _epochs(
+            model,
+            engine,
+            X,
+            y,
+            targets,
+            epochs,
+            batch_size,
+            shuffle_rng,
+            validation_data,
+            callbacks,
+            verbose,
+            batch_hooks,
+        )
+    finally:
+        engine.to_model()  # also after an exception or Ctrl-C: the weights of the last whole step
+    for cb in callbacks:
+        cb.on_train_end()
+    return history
+
+
+def _epochs(
+    model: TrainableModel,
+    engine: Engine,
+    X: np.ndarray,
+    y: np.ndarray,
+    targets: list,
+    epochs: int,
+    batch_size: int,
+    shuffle_rng: random.Random | None,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    callbacks: list[Callback],
+    verbose: int,
+    batch_hooks: bool,
+) -> None:
+    """`fit`'s epochs, up to `on_train_end`."""
+    names = ["loss", *(metric_name(m) for m in model.metrics)]
+    n = X.shape[0]
+    n_batches = math.ceil(n / batch_size)
     for epoch in range(epochs):
+        engine.to_model()
         for cb in callbacks:
             cb.on_epoch_begin(epoch)
+        engine.from_model()
         order = list(range(n))
         if shuffle_rng is not None:
             shuffle_rng.shuffle(order)
@@ -256,14 +386,19 @@ def fit(
                 if bar is not None:
                     bar.set_postfix(loss=f"{loss_sum / min(n, (b + 1) * batch_size):.4f}", refresh=False)
                     bar.update(1)
+                if batch_hooks:
+                    engine.to_model()
                 for cb in callbacks:
                     cb.on_batch_end(b, {"loss": batch_loss, "size": len(batch)})
+                if batch_hooks:
+                    engine.from_model()
             # Like Keras: the epoch's loss and metrics are averages over the epoch's batches,
             # each sample's prediction made with the weights of the moment it was seen.
             logs = {"loss": loss_sum / n}
             y_seen = y[order]
             for metric in model.metrics:
                 logs[metric_name(metric)] = float(metric(y_seen, outputs))
+            engine.to_model()
             if validation_data is not None:
                 for name, value in zip(names, evaluate(model, *validation_data)):
                     logs[f"val_{name}"] = value
@@ -276,11 +411,9 @@ def fit(
             print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
+        engine.from_model()
         if model.stop_training:
             break
-    for cb in callbacks:
-        cb.on_train_end()
-    return history
 
 
 def progress_bar(verbose: int, total: int, desc: str) -> Any:

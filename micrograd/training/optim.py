@@ -7,7 +7,13 @@ The Keras way:      model.compile(loss=..., optimizer=Adam(lr=0.01))   # compile
 How a step updates a parameter: it reads `p.grad` and writes `p.data`, both plain floats, so an
 update can never become part of a graph. This is what `with torch.no_grad(): p -= lr * p.grad`
 achieves in PyTorch; here no `no_grad()` block is needed because no Value is ever built.
-Each optimizer keeps its per-parameter state (momentum, running averages) as lists of floats.
+
+Each update rule is written once, on arrays: `update_arrays(data, grad)` updates a float64 array
+of the parameters' values in place from their gradients (`fit` on a tape keeps the parameters in
+arrays for the whole run and calls it directly), and `step()` gathers the parameters' `.data`
+and `.grad` into arrays, calls it, and writes the new values back. Every element is computed by
+the same formula, in the same order, as torch.optim's (float64, no fused kernels). The
+per-parameter state (momentum, running averages) is arrays too.
 
 Schedules change `optimizer.lr` once per epoch (call `schedule.step()` after each epoch), like
 torch.optim.lr_scheduler, and work with any optimizer: StepDecay, ExponentialDecay,
@@ -19,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
+
+import numpy as np
 
 from ..checks import check_bool, check_int, check_number
 from ..engine import Value
@@ -123,19 +131,33 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once from its current gradient."""
+        """Update every parameter once from its current gradient (`update_arrays` on the gathered
+        `.data` and `.grad`, the new values written back)."""
         params = self._bound("step")
+        data = np.fromiter((p.data for p in params), np.float64, len(params))
+        grad = np.fromiter((p.grad for p in params), np.float64, len(params))
+        self.update_arrays(data, grad)
+        for p, value in zip(params, data.tolist()):
+            p.data = value
+
+    def update_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """One step on arrays: `data` (the parameters' values, float64, in the bound parameters'
+        order) is updated in place from `grad`; the bound Values are not touched."""
+        params = self._bound("update_arrays")
+        if data.shape != (len(params),) or grad.shape != data.shape:
+            raise ValueError(
+                f"{type(self).__name__}.update_arrays: data and grad must have shape ({len(params)},), one value "
+                f"per bound parameter, got {data.shape} and {grad.shape}"
+            )
         self.steps += 1
-        self._update(params)
+        with np.errstate(all="ignore"):  # an overflow gives inf, as Python floats do; fit reports it
+            self._update(data, grad)
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything a step changes (the step count and the per-parameter state), copied: with
-        `restore`, a step interrupted part-way is undone whole (see `micrograd.training.loop`)."""
-        return {
-            name: list(value) if type(value) is list else value
-            for name, value in vars(self).items()
-            if name != "_params"  # the parameters' values are the model's to save
-        }
+        """Everything a step changes (the step count and the per-parameter state): with `restore`,
+        a step interrupted part-way is undone whole (see `micrograd.training.loop`). The state
+        arrays are kept, not copied: `_update` replaces them with new arrays, never changes one."""
+        return {name: value for name, value in vars(self).items() if name != "_params"}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Go back to the state of an earlier `snapshot()` (of this optimizer, same parameters)."""
@@ -144,7 +166,10 @@ class Optimizer:
     def _reset_state(self, n: int) -> None:
         """Start the per-parameter state for n parameters."""
 
-    def _update(self, params: list[Value]) -> None:
+    def _update(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """The update rule: `data` in place from `grad` (arrays), with the state; `steps` is t.
+        A state array is replaced by a new one (`self._m = beta1 * self._m + ...`), never changed
+        in place, so `snapshot` can keep the old one."""
         raise NotImplementedError
 
     #: The constructor's keyword arguments besides lr, each kept as an attribute of that name.
@@ -196,19 +221,18 @@ class SGD(Optimizer):
         super().__init__(params, lr)
 
     def _reset_state(self, n: int) -> None:
-        self._buffer = [0.0] * n
+        self._buffer = np.zeros(n)
 
-    def _update(self, params: list[Value]) -> None:
+    def _update(self, data: np.ndarray, grad: np.ndarray) -> None:
         lr, momentum, wd = self.lr, self.momentum, self.weight_decay
-        for i, p in enumerate(params):
-            g = p.grad
-            if wd != 0:
-                g = g + wd * p.data
-            if momentum != 0:
-                b = g if self.steps == 1 else momentum * self._buffer[i] + (1.0 - self.dampening) * g
-                self._buffer[i] = b
-                g = g + momentum * b if self.nesterov else b
-            p.data = p.data - lr * g
+        g = grad
+        if wd != 0:
+            g = g + wd * data
+        if momentum != 0:
+            b = g.copy() if self.steps == 1 else momentum * self._buffer + (1.0 - self.dampening) * g
+            self._buffer = b
+            g = g + momentum * b if self.nesterov else b
+        data -= lr * g
 
 
 class Adagrad(Optimizer):
@@ -241,16 +265,15 @@ class Adagrad(Optimizer):
         super().__init__(params, lr)
 
     def _reset_state(self, n: int) -> None:
-        self._sum = [self.initial_accumulator_value] * n
+        self._sum = np.full(n, self.initial_accumulator_value)
 
-    def _update(self, params: list[Value]) -> None:
+    def _update(self, data: np.ndarray, grad: np.ndarray) -> None:
         lr_t = self.lr / (1.0 + (self.steps - 1) * self.lr_decay)
-        for i, p in enumerate(params):
-            g = p.grad
-            if self.weight_decay != 0:
-                g = g + self.weight_decay * p.data
-            self._sum[i] = self._sum[i] + g * g
-            p.data = p.data - lr_t * (g / (math.sqrt(self._sum[i]) + self.eps))
+        g = grad
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * data
+        self._sum = self._sum + g * g
+        data -= lr_t * (g / (np.sqrt(self._sum) + self.eps))
 
 
 class RMSprop(Optimizer):
@@ -284,26 +307,25 @@ class RMSprop(Optimizer):
         super().__init__(params, lr)
 
     def _reset_state(self, n: int) -> None:
-        self._square_avg = [0.0] * n
-        self._grad_avg = [0.0] * n
-        self._buffer = [0.0] * n
+        self._square_avg = np.zeros(n)
+        self._grad_avg = np.zeros(n)
+        self._buffer = np.zeros(n)
 
-    def _update(self, params: list[Value]) -> None:
+    def _update(self, data: np.ndarray, grad: np.ndarray) -> None:
         alpha = self.alpha
-        for i, p in enumerate(params):
-            g = p.grad
-            if self.weight_decay != 0:
-                g = g + self.weight_decay * p.data
-            v = self._square_avg[i] = alpha * self._square_avg[i] + (1.0 - alpha) * g * g
-            if self.centered:
-                mean = self._grad_avg[i] = alpha * self._grad_avg[i] + (1.0 - alpha) * g
-                v = max(v - mean * mean, 0.0)  # >= 0 in exact arithmetic; rounding may dip below
-            d = math.sqrt(v) + self.eps
-            if self.momentum > 0:
-                self._buffer[i] = self.momentum * self._buffer[i] + g / d
-                p.data = p.data - self.lr * self._buffer[i]
-            else:
-                p.data = p.data - self.lr * (g / d)
+        g = grad
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * data
+        v = self._square_avg = alpha * self._square_avg + (1.0 - alpha) * g * g
+        if self.centered:
+            mean = self._grad_avg = alpha * self._grad_avg + (1.0 - alpha) * g
+            v = np.maximum(v - mean * mean, 0.0)  # >= 0 in exact arithmetic; rounding may dip below
+        d = np.sqrt(v) + self.eps
+        if self.momentum > 0:
+            self._buffer = self.momentum * self._buffer + g / d
+            data -= self.lr * self._buffer
+        else:
+            data -= self.lr * (g / d)
 
 
 class Adam(Optimizer):
@@ -342,26 +364,25 @@ class Adam(Optimizer):
         super().__init__(params, lr)
 
     def _reset_state(self, n: int) -> None:
-        self._m = [0.0] * n
-        self._v = [0.0] * n
-        self._v_max = [0.0] * n
+        self._m = np.zeros(n)
+        self._v = np.zeros(n)
+        self._v_max = np.zeros(n)
 
-    def _update(self, params: list[Value]) -> None:
+    def _update(self, data: np.ndarray, grad: np.ndarray) -> None:
         lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.steps
         step_size = lr / (1.0 - beta1**t)
         root_correction2 = math.sqrt(1.0 - beta2**t)
-        for i, p in enumerate(params):
-            g = p.grad
-            if wd != 0:
-                if self._decoupled:
-                    p.data = p.data * (1.0 - lr * wd)
-                else:
-                    g = g + wd * p.data
-            m = self._m[i] = beta1 * self._m[i] + (1.0 - beta1) * g
-            v = self._v[i] = beta2 * self._v[i] + (1.0 - beta2) * g * g
-            if self.amsgrad:
-                v = self._v_max[i] = max(self._v_max[i], v)
-            p.data = p.data - step_size * (m / (math.sqrt(v) / root_correction2 + self.eps))
+        g = grad
+        if wd != 0:
+            if self._decoupled:
+                data *= 1.0 - lr * wd
+            else:
+                g = g + wd * data
+        m = self._m = beta1 * self._m + (1.0 - beta1) * g
+        v = self._v = beta2 * self._v + (1.0 - beta2) * g * g
+        if self.amsgrad:
+            v = self._v_max = np.maximum(self._v_max, v)
+        data -= step_size * (m / (np.sqrt(v) / root_correction2 + self.eps))
 
 
 class AdamW(Adam):

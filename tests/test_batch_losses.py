@@ -1,0 +1,92 @@
+"""The built-in losses on a whole batch (micrograd.training.batch_losses) against the scalar engine:
+each sample's loss built from Values by micrograd.training.losses, and its gradient with respect
+to the outputs from `backward()`, to 1e-12, on outputs that reach every branch (clipped
+probabilities, both sides of huber's delta, hinge kinks, classes with target 0)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from micrograd import Value
+from micrograd.training.batch_losses import batch_loss, softmax_backward, softmax_rows
+from micrograd.training.losses import EPSILON, KERAS_LOSSES, as_loss, softmax
+
+
+def _scalar(loss, activation, P: np.ndarray, T: list) -> tuple[np.ndarray, np.ndarray]:
+    fn = loss.for_output(activation)
+    losses, grads = [], []
+    for row, target in zip(P.tolist(), T):
+        outs = [Value(v) for v in row]
+        value = fn(outs[0] if len(outs) == 1 else outs, target)
+        value.backward()
+        losses.append(value.data)
+        grads.append([o.grad for o in outs])
+    return np.array(losses), np.array(grads)
+
+
+def _cases(rng: np.random.Generator) -> dict[str, tuple[str | None, np.ndarray, list]]:
+    n = 40
+    probabilities = rng.uniform(0, 1, size=(n, 1))
+    probabilities[:4, 0] = [0.0, 1.0, EPSILON / 2, 1 - EPSILON / 3]  # clipped, both ends
+    distributions = rng.dirichlet(np.ones(4), size=n)
+    distributions[0] = [1.0, 0.0, 0.0, 0.0]
+    distributions[1] = [1e-9, 0.5, 0.5 - 1e-9, 0.0]  # a probability below EPSILON
+    one_hot = np.eye(4)[rng.integers(0, 4, n)]
+    smoothed = 0.7 * one_hot + 0.075
+    scores = rng.normal(scale=3.0, size=(n, 4))
+    scores[0] = [1.0, 0.0, 0.0, 0.0]  # multiclass hinge: gaps of exactly 0 (the kink)
+    values = rng.normal(size=(n, 3))
+    targets = values + rng.normal(scale=1.5, size=(n, 3))
+    targets[0] = values[0]  # mae: slope 0 where they are equal
+    classes = rng.integers(0, 4, n)
+    labels = np.where(rng.uniform(size=(n, 1)) < 0.5, -1.0, 1.0)
+    margins = np.where(rng.uniform(size=(n, 1)) < 0.2, labels, rng.normal(size=(n, 1)))  # y·s = 1: the kink
+    bce_targets = rng.uniform(0, 1, size=(n, 1))
+    bce_targets[4:8, 0] = [0.0, 1.0, 0.0, 1.0]
+    return {
+        "mse": (None, values, targets.tolist()),
+        "mae": (None, values, targets.tolist()),
+        "huber": (None, values, targets.tolist()),
+        "binary_crossentropy": ("sigmoid", probabilities, bce_targets[:, 0].tolist()),
+        "categorical_crossentropy": ("softmax", distributions, smoothed.tolist()),
+        "sparse_categorical_crossentropy": (None, scores, classes.tolist()),
+        "sparse_categorical_crossentropy on softmax": ("softmax", distributions, classes.tolist()),
+        "kl_divergence": ("softmax", distributions, smoothed.tolist()),
+        "hinge": (None, margins, labels[:, 0].tolist()),
+        "multiclass_hinge": (None, scores, classes.tolist()),
+    }
+
+
+CASES = _cases(np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_built_in_loss_on_a_batch_is_the_scalar_engines(case):
+    activation, P, T = CASES[case]
+    loss = as_loss(case.split(" ")[0])
+    fn = batch_loss(loss, activation)
+    assert fn is not None
+    losses, grads = fn(P, np.asarray(T, dtype=np.float64))
+    expected_losses, expected_grads = _scalar(loss, activation, P, T)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grads, expected_grads, rtol=1e-12, atol=1e-15)
+
+
+def test_every_built_in_loss_has_a_batch_form_and_a_loss_of_your_own_has_none():
+    assert {loss.name for loss in KERAS_LOSSES} == {case.split(" ")[0] for case in CASES}
+    assert batch_loss(as_loss(lambda pred, target: (pred - target) ** 2), None) is None
+
+
+def test_the_softmax_head_and_its_backward_are_the_scalar_engines():
+    rng = np.random.default_rng(1)
+    S = rng.normal(scale=4.0, size=(10, 5))
+    G = rng.normal(size=(10, 5))
+    P = softmax_rows(S)
+    for i in range(10):
+        scores = [Value(v) for v in S[i].tolist()]
+        probabilities = softmax(scores)
+        total = sum((p * g for p, g in zip(probabilities[1:], G[i, 1:].tolist())), probabilities[0] * G[i, 0])
+        total.backward()
+        np.testing.assert_allclose(P[i], [p.data for p in probabilities], rtol=1e-12)
+        np.testing.assert_allclose(softmax_backward(P, G)[i], [s.grad for s in scores], rtol=1e-11, atol=1e-15)
