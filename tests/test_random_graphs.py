@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
+from micrograd.engine import apply_op
 from micrograd.engine import ops
 
 # name -> (micrograd, PyTorch). Many formulas are the same text for both; each takes (a, b).
@@ -47,6 +48,7 @@ OPS = {
     # F.softplus switches to x above its threshold (20); the bound below keeps values under 20.
     "softplus": (lambda a, b: a.softplus(), lambda a, b: F.softplus(a)),
     "gelu": (lambda a, b: a.gelu(), lambda a, b: F.gelu(a)),
+    "erf": (lambda a, b: apply_op(a, "erf"), lambda a, b: torch.erf(a)),
 }
 
 

@@ -357,6 +357,7 @@ TORCH_OPS: dict[str, Callable[..., Any]] = {
     "softplus": lambda a: torch.nn.functional.softplus(a),
     "abs": lambda a: torch.abs(a),
     "gelu": lambda a: torch.nn.functional.gelu(a),
+    "erf": lambda a: torch.erf(a),
 }
 PARAMETERS: dict[str, list[float]] = {
     "**": [2.0, 3.0, 0.5, -1.0, 0.0, NAN, INF, -INF],

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
-from micrograd.engine import ops
+from micrograd.engine import apply_op, ops
 from micrograd.engine.tape import Tape
 
 OPS = {
@@ -46,6 +46,7 @@ OPS = {
     "elu(0.5)": lambda a, b: a.elu(0.5),
     "softplus": lambda a, b: a.softplus(),
     "gelu": lambda a, b: a.gelu(),
+    "erf": lambda a, b: apply_op(a, "erf"),
 }
 
 

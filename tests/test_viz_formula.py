@@ -27,7 +27,7 @@ def test_worked_example() -> None:
 def test_every_function_matches_torch() -> None:
     formula = (
         "c = w*x - 0.5; e = exp(c) + log(w) + sqrt(w) + sin(x) * cos(x) + tanh(c) + sigmoid(c); "
-        "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c) + gelu(c); "
+        "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c) + gelu(c) + erf(c); "
         "J = e * f / (1 + x**2) - 2**w + w**(1/3)"
     )
     assert [name for name in FUNCTIONS if f"{name}(" not in formula] == []  # a new function needs a term here
@@ -47,6 +47,7 @@ def test_every_function_matches_torch() -> None:
         + F.softplus(c)
         + torch.abs(c)
         + F.gelu(c)
+        + torch.erf(c)
     )
     J = e * f / (1 + x**2) - 2**w + w ** (1 / 3)
     J.backward()
@@ -159,4 +160,5 @@ def test_allowed_functions_are_the_engine_functions() -> None:
         "softplus",
         "abs",
         "gelu",
+        "erf",
     }

@@ -47,6 +47,7 @@ TORCH_EXPRESSIONS: dict[str, str] = {
     "softplus": "torch.nn.functional.softplus({x}, beta=1.0, threshold=40.0)",
     "abs": "torch.abs({x})",
     "gelu": "torch.nn.functional.gelu({x}, approximate='none')",
+    "erf": "torch.erf({x})",
 }
 
 #: How close PyTorch's gradients must be to ours (relative, and absolute near 0): the two compute
