@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
-from micrograd.engine import apply_op
-from micrograd.engine import ops
+from micrograd.engine import apply_op, ops
 
 # name -> (micrograd, PyTorch). Many formulas are the same text for both; each takes (a, b).
 OPS = {

@@ -21,17 +21,17 @@ Nothing is written to the graph: the user's `.grad` values are the same before a
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from micrograd import Value
+from micrograd.engine.names import bar
 from micrograd.engine.tape import Tape
 
 from .op_formulas import definition
 from .tables import html_table, markdown_table, text_table
 from .text import MINUS
 
-__all__ = ["AdjointRow", "PrimalRow", "TraceTable", "trace_table"]
+__all__ = ["AdjointRow", "PrimalRow", "TraceTable", "bar", "trace_table"]
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,6 @@ class AdjointRow:
     local: float | None  # ∂c/∂w (None for the output's row)
     upstream: float | None  # c̄
     value: float  # the adjoint after this line
-
-
-def bar(name: str) -> str:
-    """The adjoint's name: a bar on the first character ("w" -> "w̄", "v3" -> "v̄3"), in Unicode's
-    composed form (NFC), so "ā" is the one character a keyboard or a search would give."""
-    return unicodedata.normalize("NFC", name[:1] + "\u0304" + name[1:])
 
 
 def _number(x: float, precision: int) -> str:

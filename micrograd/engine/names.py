@@ -11,11 +11,12 @@ nodes the same way, so a learner can match a line in one with a box in another:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from .value import Constant, Value
 
-__all__ = ["node_names"]
+__all__ = ["bar", "node_names"]
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:
@@ -51,3 +52,9 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
                 name = f"v{counter}"
             names[node] = name
     return names
+
+
+def bar(name: str) -> str:
+    """The adjoint's name, ū = ∂J/∂u: a bar on the first character ("w" -> "w̄", "v3" -> "v̄3"), in
+    Unicode's composed form (NFC), so "ā" is the one character a keyboard or a search would give."""
+    return unicodedata.normalize("NFC", name[:1] + "\u0304" + name[1:])

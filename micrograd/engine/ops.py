@@ -378,7 +378,11 @@ OPS: dict[str, Op] = {
             "elu",
             1,
             lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(xp.where(x > 0, 0.0, x))),
-            lambda xp, out, x, alpha: (xp.where(x <= 0, alpha * xp.exp(xp.where(x <= 0, x, 0.0)), 1.0),),
+            # At 0 the slope is alpha (the left side's), as PyTorch's; written as its own branch,
+            # so that differentiated again (micrograd.engine.higher) it is flat there, as PyTorch's.
+            lambda xp, out, x, alpha: (
+                xp.where(x < 0, alpha * xp.exp(xp.where(x < 0, x, 0.0)), xp.where(x == 0, alpha, 1.0)),
+            ),
             symbol="ELU",
             parameter=OpParameter("alpha", 1.0),
             function=True,

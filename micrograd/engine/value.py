@@ -123,7 +123,9 @@ class Value:
     # node, not two). The rarely set `label`, `scope` and `arg` share one slot, `_meta`: it holds
     # the scope name alone (a str) for nearly every node, or a (label, scope, arg) tuple, or for a
     # user-defined op (label, scope, arg, its name, its `_backward`).
-    __slots__ = ("_mark", "_meta", "_x", "_y", "data", "grad", "op")
+    # `_grad_value` is set only by `backward(create_graph=True)` and left unset otherwise (read
+    # with getattr), so making a node costs nothing more for it.
+    __slots__ = ("_grad_value", "_mark", "_meta", "_x", "_y", "data", "grad", "op")
     __array_ufunc__ = None  # makes NumPy scalars defer to Value's reflected operators
 
     data: float
@@ -134,6 +136,7 @@ class Value:
     _y: Value | None  # the second operand of a binary op
     _meta: str | tuple[Any, ...]  # scope, or (label, scope, arg[, user op name, user _backward])
     _mark: object  # which `topological_order` walk last reached this node
+    _grad_value: Value | None  # see `grad_value`; unset on most nodes
 
     def __init__(
         self,
@@ -440,12 +443,21 @@ class Value:
             return derivatives
         return derivatives(FLOATS, self.data, x.data, self.arg if y is None else y.data)
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Set `grad` on every node to ∂self/∂node.
 
         Leaves accumulate across calls (call `zero_grad()` between steps, as in PyTorch);
         intermediate nodes are reset, so they show this pass's gradient.
+
+        With `create_graph=True` (as in PyTorch) every node also gets `grad_value`: its gradient
+        as a Value whose graph can be differentiated again (`w.grad_value.backward()`), while
+        `grad` stays the number. As in PyTorch, a gradient's graph that uses the node itself
+        (∂(w³)/∂w = 3w²) makes a reference cycle, freed by Python's cycle collector or at once
+        by `zero_grad()`; `micrograd.grad` gives the same graphs and touches no node.
         """
+        if create_graph:
+            GRAPH_BACKWARD[0](self)
+            return
         order = topological_order(self)
         # Like PyTorch, sum this pass's gradient on its own and then add what the leaves held:
         # adding each path's term onto the old total would round differently (2 calls != 2×).
@@ -459,9 +471,20 @@ class Value:
             leaf.grad += grad
 
     def zero_grad(self) -> None:
-        """Set the gradient of this node and of every node below it to 0."""
+        """Set the gradient of this node and of every node below it to 0 (and drop `grad_value`)."""
         for node in topological_order(self):
             node.grad = 0.0
+            node._grad_value = None
+
+    @property
+    def grad_value(self) -> Value | None:
+        """`grad` as a Value whose graph can be differentiated again, as PyTorch's `.grad` is
+        after `backward(create_graph=True)`; None if no such backward pass set it, or once
+        another pass (or `zero_grad()`) has changed `grad` since."""
+        stored: Value | None = getattr(self, "_grad_value", None)
+        if stored is None or not (stored.data == self.grad or (stored.data != stored.data and self.grad != self.grad)):
+            return None
+        return stored
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -726,6 +749,10 @@ def _rebuild(records: list[tuple]) -> Value:
         nodes.append(node)
     return nodes[-1]
 
+
+#: `backward(create_graph=True)`: the walk that builds gradient graphs, which lives in
+#: micrograd.engine.higher (built on this module) and puts itself here when it is imported.
+GRAPH_BACKWARD: list[Callable[[Value], None]] = []
 
 #: The prefix of `Value.op` for an op whose derivative comes from user code ("user:tanh").
 USER_OP = "user:"
