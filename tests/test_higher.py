@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 import sys
+import unicodedata
 
 import numpy as np
 import pytest
@@ -372,3 +373,25 @@ def test_the_value_namespace_builds_nodes_and_names_what_it_lacks() -> None:
     with pytest.raises(AttributeError, match=r"ops\.FLOATS\.nosuch has no version that builds Values"):
         VALUES.nosuch  # noqa: B018
     assert isinstance(Constant(2.0), Value)
+
+
+# -- drawing and stepping a gradient's graph ----------------------------------------------------
+
+
+def test_a_gradients_graph_draws_its_reused_forward_nodes_apart_and_steps_through() -> None:
+    import viz
+
+    J, w, *_ = worked_example()
+    (g,) = grad(J, [w], create_graph=True)
+    source = viz.draw(g).source
+    dashed = [line for line in source.splitlines() if 'style="filled,dashed"' in line]
+    forward = [node for node in topological_order(g) if not isinstance(node, (Derivative, Constant))]
+    assert len(dashed) == len(forward) == 7  # w, x, b, y and w·x, +b, −y: d itself, and x of ∂c/∂w = x
+    assert {line.split("{ ")[1].split(" |")[0] for line in dashed} >= {"w", "x", "b", "y"}
+    assert "a forward node the gradient’s graph reuses" in source
+    assert "∂J/∂w" in source and "\u0304" in unicodedata.normalize("NFD", source)  # ū: an adjoint
+    assert "reuses" not in viz.draw(J).source and "dashed" not in viz.draw(J).source
+
+    frames = viz.steps(g)
+    last = [frame for frame in frames if frame.phase == "backward"][-1]
+    assert last.grads[w] == grad(g, [w])[0] == 4.0  # ∂²J/∂w², read off the frames

@@ -330,9 +330,12 @@ def derivative_name(of: str, wrt: str) -> str:
 
 
 def _label_adjoints(order: list[Value], adjoints: dict[int, Adjoint], forward: set[int]) -> None:
-    """Name each new adjoint node ū after its forward node u (where the walk made a node of its
-    own for it: not a forward node, not one shared with another adjoint that got its name first)."""
+    """Name each new adjoint node after its forward node u (where the walk made a node of its
+    own for it: not a forward node, not one shared with another adjoint that got its name first):
+    ū when the output is a plain J, "∂²J/∂u∂w" when it is itself a derivative ∂J/∂w."""
     names = node_names(order)
+    output = names[order[-1]]
+    name = bar if not output.startswith("∂") else lambda u: derivative_name(output, u)
     for node in reversed(order):
         adjoint = adjoints.get(id(node))
         if (
@@ -341,7 +344,7 @@ def _label_adjoints(order: list[Value], adjoints: dict[int, Adjoint], forward: s
             and not adjoint.label
             and not isinstance(node, Constant)
         ):
-            adjoint.label = bar(names[node])
+            adjoint.label = name(names[node])
 
 
 def _inputs_list(inputs: Value | Sequence[Value], caller: str) -> list[Value]:
