@@ -18,7 +18,7 @@ differentiated as it stands: a constant branch gives 0, as in PyTorch (relu″ =
 
 The nodes a gradient's graph adds are `Derivative`s (a Value subclass) named in the course's
 notation: ū = ∂J/∂u for the gradient of each labelled node along the way, and "∂J/∂w" for a
-result (then "∂²J/∂w²", ...). The forward nodes the formulas use (t in 1 − t × t) are the user's
+result (then "∂²J/∂w²", ...) when output and input are labelled. The forward nodes the formulas use (t in 1 − t × t) are the user's
 own nodes, shared, not copied: a drawing shows them apart (viz.draw). Nothing recurses.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from ..checks import check_bool, check_number
 from .graph import chain_rule, copy_graph, topological_order
-from .names import bar, node_names
+from .names import bar
 from .ops import FLOATS, OPS, Op
 from .value import GRAPH_BACKWARD, Constant, Value
 
@@ -330,11 +330,13 @@ def derivative_name(of: str, wrt: str) -> str:
 
 
 def _label_adjoints(order: list[Value], adjoints: dict[int, Adjoint], forward: set[int]) -> None:
-    """Name each new adjoint node after its forward node u (where the walk made a node of its
-    own for it: not a forward node, not one shared with another adjoint that got its name first):
-    ū when the output is a plain J, "∂²J/∂u∂w" when it is itself a derivative ∂J/∂w."""
-    names = node_names(order)
-    output = names[order[-1]]
+    """Name each new adjoint node after its labelled forward node u (where the walk made a node
+    of its own for it: not a forward node, not one shared with another adjoint that got its name
+    first): ū when the output is a plain J, "∂²J/∂u∂w" when it is itself a derivative ∂J/∂w.
+    An unlabelled u has no name of its own (a drawing numbers it, v1, v2, ..., in its own graph's
+    order), so its adjoint is left unnamed too rather than named after a number that means
+    another node in the gradient's drawing."""
+    output = order[-1].label
     name = bar if not output.startswith("∂") else lambda u: derivative_name(output, u)
     for node in reversed(order):
         adjoint = adjoints.get(id(node))
@@ -342,9 +344,10 @@ def _label_adjoints(order: list[Value], adjoints: dict[int, Adjoint], forward: s
             isinstance(adjoint, Derivative)
             and id(adjoint) not in forward
             and not adjoint.label
+            and node.label
             and not isinstance(node, Constant)
         ):
-            adjoint.label = name(names[node])
+            adjoint.label = name(node.label)
 
 
 def _inputs_list(inputs: Value | Sequence[Value], caller: str) -> list[Value]:
@@ -389,7 +392,6 @@ def grad(
         return _float_gradients(order, xs)
     adjoints = _adjoints(order, _needed(order, xs))
     _label_adjoints(order, adjoints, forward)
-    names = node_names(order)
     owners: dict[int, int] = {}  # how many nodes have each adjoint node as theirs
     for adjoint in adjoints.values():
         owners[id(adjoint)] = owners.get(id(adjoint), 0) + 1
@@ -398,9 +400,15 @@ def grad(
         adjoint = adjoints.get(id(node), 0.0)
         if not isinstance(adjoint, Value):
             adjoint = Constant(adjoint)
-        elif isinstance(adjoint, Derivative) and id(adjoint) not in forward and owners[id(adjoint)] == 1:
+        elif (
+            isinstance(adjoint, Derivative)
+            and id(adjoint) not in forward
+            and owners[id(adjoint)] == 1
+            and output.label
+            and node.label
+        ):
             # its own node: named as the result ("∂J/∂w"); one shared (b̄ = d̄ through a `+`) keeps ū
-            adjoint.label = derivative_name(names[output], names[node])
+            adjoint.label = derivative_name(output.label, node.label)
         results.append(adjoint)
     return results
 
