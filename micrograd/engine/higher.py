@@ -211,9 +211,14 @@ def _function_of_op(op: Op) -> Callable[[Any], Any]:
     return lambda x: _unary(op, x) if isinstance(x, _Traced) else floats(x)
 
 
-for _name, _op in OPS.items():  # exp, log, ...: the unary ops without parameter that FLOATS has
-    if _op.arity == 1 and _op.parameter is None and hasattr(FLOATS, _name) and not hasattr(_ValueMath, _name):
-        setattr(_ValueMath, _name, staticmethod(_function_of_op(_op)))
+def _add_functions_of_ops() -> None:
+    """exp, log, ...: each unary op without parameter that has a function of the same name in FLOATS."""
+    for name, op in OPS.items():
+        if op.arity == 1 and op.parameter is None and hasattr(FLOATS, name) and name not in vars(_ValueMath):
+            setattr(_ValueMath, name, staticmethod(_function_of_op(op)))
+
+
+_add_functions_of_ops()
 
 #: The namespace that makes the ops' derivative formulas build graphs.
 VALUES = _ValueMath()
@@ -312,7 +317,7 @@ def derivative_name(of: str, wrt: str) -> str:
     """The name of ∂of/∂wrt: ("J", "w") -> "∂J/∂w"; ("∂J/∂w", "w") -> "∂²J/∂w²";
     ("∂J/∂w", "b") -> "∂²J/∂b∂w" (the derivative taken last written first, as in ∂/∂b ∂J/∂w)."""
     head, slash, tail = of.partition("/")
-    if of.startswith("∂") and slash and tail.startswith("∂") and "/" not in tail:
+    if of.startswith("∂") and slash and tail.startswith("∂") and len(tail) > 1 and "/" not in tail:
         order = head[1:]
         digits = len(order) - len(order.lstrip("⁰¹²³⁴⁵⁶⁷⁸⁹"))
         k = int(order[:digits].translate(_PLAIN)) if digits else 1
