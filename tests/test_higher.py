@@ -17,9 +17,11 @@ import numpy as np
 import pytest
 import torch
 
+import viz
 from micrograd import Constant, Value, grad, hessian, hvp, topological_order
 from micrograd.engine import Derivative, apply_op
-from micrograd.engine.higher import VALUES, derivative_name
+from micrograd.engine.higher import VALUES
+from micrograd.engine.names import derivative_name
 from micrograd.engine.ops import FLOATS, OPS
 from micrograd.engine.torch_code import TORCH_EXPRESSIONS
 
@@ -358,6 +360,7 @@ def test_the_gradient_graph_is_named_in_the_course_notation_and_reuses_forward_n
     assert h.label == "∂²J/∂w²"
     assert derivative_name("∂²J/∂w²", "b") == "∂³J/∂b∂w²"
     assert derivative_name("a + b", "w") == "∂(a + b)/∂w"
+    assert derivative_name("∂J/∂w", "∂J/∂w") == "∂(∂J/∂w)/∂(∂J/∂w)"
 
 
 def test_a_user_op_works_to_first_order_and_is_refused_clearly_with_create_graph() -> None:
@@ -385,8 +388,6 @@ def test_the_value_namespace_builds_nodes_and_names_what_it_lacks() -> None:
 
 
 def test_a_gradients_graph_draws_its_reused_forward_nodes_apart_and_steps_through() -> None:
-    import viz
-
     J, w, *_ = worked_example()
     (g,) = grad(J, [w], create_graph=True)
     source = viz.draw(g).source
@@ -401,3 +402,14 @@ def test_a_gradients_graph_draws_its_reused_forward_nodes_apart_and_steps_throug
     frames = viz.steps(g)
     last = [frame for frame in frames if frame.phase == "backward"][-1]
     assert last.grads[w] == grad(g, [w])[0] == 4.0  # ∂²J/∂w², read off the frames
+
+
+def test_the_frames_and_trace_of_a_gradients_graph_write_second_derivatives() -> None:
+    J, w, *_ = worked_example()
+    (g,) = grad(J, [w], create_graph=True)
+    equations = [frame.equation for frame in viz.steps(g) if frame.phase == "backward"]
+    assert "∂²J/∂w² = ∂c/∂w × ∂²J/∂c∂w = −2 × (−2) = 4   (c = w × x, so ∂c/∂w = x = −2)" in equations
+    for equation in equations:  # no symbol on both sides: totals ∂²J/∂u∂w, local ∂(∂J/∂w)/∂u
+        left, _, right = equation.partition(" = ")
+        assert left not in right.split("   (")[0], equation
+    assert "Reverse adjoint trace (∂²J/∂u∂w = ∂(∂J/∂w)/∂u)" in str(viz.trace_table(g))

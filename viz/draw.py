@@ -24,7 +24,7 @@ import graphviz
 
 from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.engine.higher import Derivative
-from micrograd.engine.names import node_names
+from micrograd.engine.names import node_names, partial_name
 from micrograd.engine.ops import OPS
 
 from . import colors, dot
@@ -542,7 +542,7 @@ def _edge_label(node: Value, child: Value, local: float, style: _Style, ask: boo
     number = "?" if ask else picture_number(local, style.precision)
     out, into = style.name(node), style.name(child)
     if out and into:
-        return plain_label(f"∂{out}/∂{into} = {number}")
+        return plain_label(f"{partial_name(out, into)} = {number}")
     return plain_label(f"∂ = {number}")
 
 

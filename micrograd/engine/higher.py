@@ -31,7 +31,7 @@ import numpy as np
 
 from ..checks import check_bool, check_number
 from .graph import chain_rule, copy_graph, topological_order
-from .names import bar
+from .names import bar, derivative_name
 from .ops import FLOATS, OPS, Op
 from .value import GRAPH_BACKWARD, Constant, Value
 
@@ -303,35 +303,6 @@ def _needed(order: list[Value], inputs: Sequence[Value]) -> set[int]:
         if x is not None and (id(x) in needed or (y is not None and id(y) in needed)):
             needed.add(id(node))
     return needed
-
-
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-
-
-def _power(name: str, k: int) -> str:
-    return name if k == 1 else name + str(k).translate(_SUPERSCRIPT)
-
-
-def derivative_name(of: str, wrt: str) -> str:
-    """The name of ∂of/∂wrt: ("J", "w") -> "∂J/∂w"; ("∂J/∂w", "w") -> "∂²J/∂w²";
-    ("∂J/∂w", "b") -> "∂²J/∂b∂w" (the derivative taken last written first, as in ∂/∂b ∂J/∂w)."""
-    head, slash, tail = of.partition("/")
-    if of.startswith("∂") and slash and tail.startswith("∂") and len(tail) > 1 and "/" not in tail:
-        order = head[1:]
-        digits = len(order) - len(order.lstrip("⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        k = int(order[:digits].translate(_PLAIN)) if digits else 1
-        numerator = order[digits:]
-        parts = [p for p in tail.split("∂") if p]
-        first = parts[0].rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹")
-        if first == wrt:
-            count = parts[0][len(first) :]
-            parts[0] = _power(wrt, (int(count.translate(_PLAIN)) if count else 1) + 1)
-        else:
-            parts.insert(0, wrt)
-        return f"∂{_power('', k + 1)}{numerator}/" + "".join("∂" + p for p in parts)
-    simple = of and not any(c in of for c in " /+−-×*()")
-    return f"∂{of}/∂{wrt}" if simple else f"∂({of})/∂{wrt}"
 
 
 def _label_adjoints(order: list[Value], adjoints: dict[int, Adjoint], forward: set[int]) -> None:
