@@ -9,7 +9,9 @@ added later is checked here without an edit.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import random
 import sys
 
@@ -413,3 +415,17 @@ def test_the_frames_and_trace_of_a_gradients_graph_write_second_derivatives() ->
         left, _, right = equation.partition(" = ")
         assert left not in right.split("   (")[0], equation
     assert "Reverse adjoint trace (∂²J/∂u∂w = ∂(∂J/∂w)/∂u)" in str(viz.trace_table(g))
+
+
+def test_grad_value_is_dropped_by_any_change_of_grad_and_never_pickled() -> None:
+    J, w, *_ = worked_example()
+    J.backward(create_graph=True)
+    assert isinstance(w.grad, float) and w.grad == -4.0 and w.grad_value is not None
+    restored = pickle.loads(pickle.dumps(J))
+    assert all(type(node.grad) is float for node in topological_order(restored))  # the number only
+    assert type(copy.deepcopy(w).grad) is float
+    w.grad -= 0.0  # any change, as an optimizer's, leaves a plain float
+    assert w.grad_value is None
+    J.backward(create_graph=True)
+    J.zero_grad()
+    assert w.grad_value is None and w.grad == 0.0

@@ -33,7 +33,7 @@ from ..checks import check_bool, check_number
 from .graph import chain_rule, copy_graph, topological_order
 from .names import bar, derivative_name
 from .ops import FLOATS, OPS, Op
-from .value import GRAPH_BACKWARD, Constant, Value
+from .value import GRAPH_BACKWARD, Constant, GradWithGraph, Value
 
 __all__ = ["VALUES", "Derivative", "grad", "hessian", "hvp"]
 
@@ -410,8 +410,7 @@ def backward_with_graph(root: Value) -> None:
         if node._x is None and node.grad:  # a leaf accumulates, as .grad does, and as in PyTorch
             earlier = node.grad_value
             value = _make(OPS["+"], earlier if earlier is not None else Constant(node.grad), value, None)
-        node.grad = value.data
-        node._grad_value = value
+        node.grad = GradWithGraph(value)
 
 
 GRAPH_BACKWARD.append(backward_with_graph)

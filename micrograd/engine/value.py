@@ -123,9 +123,7 @@ class Value:
     # node, not two). The rarely set `label`, `scope` and `arg` share one slot, `_meta`: it holds
     # the scope name alone (a str) for nearly every node, or a (label, scope, arg) tuple, or for a
     # user-defined op (label, scope, arg, its name, its `_backward`).
-    # `_grad_value` is set only by `backward(create_graph=True)` and left unset otherwise (read
-    # with getattr), so making a node costs nothing more for it.
-    __slots__ = ("_grad_value", "_mark", "_meta", "_x", "_y", "data", "grad", "op")
+    __slots__ = ("_mark", "_meta", "_x", "_y", "data", "grad", "op")
     __array_ufunc__ = None  # makes NumPy scalars defer to Value's reflected operators
 
     data: float
@@ -136,7 +134,6 @@ class Value:
     _y: Value | None  # the second operand of a binary op
     _meta: str | tuple[Any, ...]  # scope, or (label, scope, arg[, user op name, user _backward])
     _mark: object  # which `topological_order` walk last reached this node
-    _grad_value: Value | None  # see `grad_value`; unset on most nodes
 
     def __init__(
         self,
@@ -471,20 +468,17 @@ class Value:
             leaf.grad += grad
 
     def zero_grad(self) -> None:
-        """Set the gradient of this node and of every node below it to 0 (and drop `grad_value`)."""
+        """Set the gradient of this node and of every node below it to 0."""
         for node in topological_order(self):
             node.grad = 0.0
-            node._grad_value = None
 
     @property
     def grad_value(self) -> Value | None:
         """`grad` as a Value whose graph can be differentiated again, as PyTorch's `.grad` is
         after `backward(create_graph=True)`; None if no such backward pass set it, or once
-        another pass (or `zero_grad()`) has changed `grad` since."""
-        stored: Value | None = getattr(self, "_grad_value", None)
-        if stored is None or not (stored.data == self.grad or (stored.data != stored.data and self.grad != self.grad)):
-            return None
-        return stored
+        anything (another pass, `zero_grad()`, an optimizer) has changed `grad` since."""
+        grad = self.grad
+        return grad.graph if type(grad) is GradWithGraph else None
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -524,7 +518,7 @@ class Value:
                     (
                         (),
                         node.data,
-                        node.grad,
+                        float(node.grad),  # the number: a grad_value's graph is the original's
                         node.op,
                         node._meta,
                         None if x is None else memo[id(x)],
@@ -748,6 +742,27 @@ def _rebuild(records: list[tuple]) -> Value:
         node.grad, node.label, node.scope = grad, label, node_scope
         nodes.append(node)
     return nodes[-1]
+
+
+class GradWithGraph(float):
+    """The `.grad` that `backward(create_graph=True)` leaves: the number, which is all that any
+    code reading `.grad` sees, holding also the gradient as a graph (`Value.grad_value` reads it).
+
+    Kept in `.grad` rather than in a slot of its own, which would make every node of every graph
+    larger and training slower; and any later change of `.grad` (`+=`, `= 0.0`) replaces it with a
+    plain float, so `grad_value` never shows the graph of an older pass. Copied or pickled, it is
+    the plain number."""
+
+    __slots__ = ("graph",)
+    graph: Value
+
+    def __new__(cls, graph: Value) -> GradWithGraph:
+        number = super().__new__(cls, graph.data)
+        number.graph = graph
+        return number
+
+    def __reduce__(self) -> tuple:
+        return (float, (float(self),))
 
 
 #: `backward(create_graph=True)`: the walk that builds gradient graphs, which lives in
