@@ -17,7 +17,7 @@ from pathlib import Path
 from test_viz_examples import worked_example
 from test_viz_network import han_network
 
-from micrograd.engine import Value
+from micrograd.engine import Value, grad
 from viz import draw_dot, draw_network, steps
 from viz.draw import draw
 from viz.render import render
@@ -52,13 +52,22 @@ def pictures() -> dict[str, bytes]:
     """Each docs/ picture, drawn now: the worked example after backward() with edge labels (top to
     bottom, so it fits the README's column), step 5 of its backward pass (ā = ∂d/∂a × d̄ = 1 × 2 = 2)
     with its legend, the lecture's neuron drawn by draw_dot, and Han & Kamber's 3-2-1 network with
-    the input (1, 0, 1) and the target 1."""
+    the input (1, 0, 1) and the target 1, and the graph of the worked example's ∂J/∂w."""
     return {
         "J.svg": render(draw(worked_example(True)["J"], edge_labels=True, rankdir="TB"), "svg"),
         "frame_a.svg": steps(worked_example(False)["J"], forward=False)[4].svg().encode("utf-8"),
         "lecture_neuron.svg": render(draw_dot(lecture_neuron(), rankdir="TB"), "svg"),
         "network_han.svg": render(draw_network(han_network(), [1.0, 0.0, 1.0], 1.0), "svg"),
+        "gradient_graph.svg": render(draw(gradient_of_the_worked_example()), "svg"),
     }
+
+
+def gradient_of_the_worked_example() -> Value:
+    """∂J/∂w of the worked example as a graph (`grad(J, [w], create_graph=True)`), the forward
+    nodes it reuses drawn apart: the README's second derivative."""
+    nodes = worked_example(False)
+    (dJ_dw,) = grad(nodes["J"], [nodes["w"]], create_graph=True)
+    return dJ_dw
 
 
 def texts(svg: bytes) -> list[str]:
@@ -91,6 +100,13 @@ def test_the_lecture_neuron_shows_the_lectures_numbers() -> None:
     shown = texts((DOCS / "lecture_neuron.svg").read_bytes())
     for text in ("0.8814", "0.7071", "grad −1.5", "grad 0.5", "tanh"):
         assert text in shown, text
+
+
+def test_the_gradient_graph_fits_the_readme_and_shows_the_reused_nodes() -> None:
+    svg = (DOCS / "gradient_graph.svg").read_bytes()
+    assert width_pt(svg) <= README_WIDTH_PT
+    shown = texts(svg)
+    assert "∂J/∂w" in shown and "d̄" in shown and "a forward node the gradient’s graph reuses" in shown
 
 
 def test_the_frame_is_the_one_the_readme_describes() -> None:

@@ -89,7 +89,7 @@ def executed() -> dict[str, Any]:
 
 
 def test_the_course_notebooks_are_all_there() -> None:
-    for number in ("01", "02", "03", "04", "05", "06", "07", "08", "10"):
+    for number in ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10"):
         assert any(name.startswith(f"{number}_") for name in NAMES), f"no notebooks/{number}_*.ipynb"
 
 

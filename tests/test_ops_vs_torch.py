@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from micrograd import Value, topological_order
+from micrograd.engine import apply_op
 from micrograd.engine.ops import OPS
 
 mpmath.mp.dps = 50
@@ -106,6 +107,7 @@ UNARY = [
         [-2.0, -1e-300, 1e-300, 1.5],
         EXACT,
     ),
+    _unary("erf", lambda v: apply_op(v, "erf"), torch.erf, mpmath.erf, [-3.0, -0.5, 0.0, 1e-3, 0.5, 2.0, 6.0]),
     _unary("x**2", lambda v: v**2, lambda t: t**2, lambda x: x**2, [-1.5, 0.0, 0.7, 3.0], EXACT),
     _unary("x**3", lambda v: v**3, lambda t: t**3, lambda x: x**3, [-2.0, 1.3]),
     _unary("x**0.5", lambda v: v**0.5, lambda t: t**0.5, mpmath.sqrt, [1e-8, 0.3, 4.0]),

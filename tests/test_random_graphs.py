@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
-from micrograd.engine import ops
+from micrograd.engine import apply_op, ops
 
 # name -> (micrograd, PyTorch). Many formulas are the same text for both; each takes (a, b).
 OPS = {
@@ -49,6 +49,7 @@ OPS = {
     "gelu": (lambda a, b: a.gelu(), lambda a, b: F.gelu(a)),
     # torch.heaviside has no derivative; sign(relu(a)) is the same step, with sign's derivative 0.
     "step": (lambda a, b: a.step(), lambda a, b: torch.sign(torch.relu(a))),
+    "erf": (lambda a, b: apply_op(a, "erf"), lambda a, b: torch.erf(a)),
 }
 
 

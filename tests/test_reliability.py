@@ -361,6 +361,7 @@ TORCH_OPS: dict[str, Callable[..., Any]] = {
     # differentiates (0 at 0, sign's derivative 0 everywhere). The one deliberate difference: PyTorch
     # maps NaN to 0 (heaviside and sign alike), the engine lets NaN through, as numpy.heaviside.
     "step": lambda a: torch.where(a.isnan(), a.detach(), torch.sign(torch.relu(a))),
+    "erf": lambda a: torch.erf(a),
 }
 PARAMETERS: dict[str, list[float]] = {
     "**": [2.0, 3.0, 0.5, -1.0, 0.0, NAN, INF, -INF],

@@ -21,6 +21,7 @@ import torch
 from test_viz_examples import worked_example
 
 from micrograd import Constant, Value
+from micrograd.engine import apply_op
 from micrograd.engine.ops import OPS
 from micrograd.engine.tape import DataDependentGraphError, Tape
 from micrograd.nn import MLP
@@ -65,6 +66,7 @@ CASES = {
     "abs(x + w)": (lambda x, w: (x + w).abs(), X_ANY, 0.25),
     "gelu(x * w)": (lambda x, w: (x * w).gelu(), X_ANY, 0.8),
     "step(x + w)": (lambda x, w: (x + w).step(), X_ANY, 0.25),  # x = -0.25 lands on the jump
+    "erf(x * w)": (lambda x, w: apply_op(x * w, "erf"), X_ANY, 0.8),
     "mixed": (lambda x, w: ((x * w).tanh() * x + (w * x).exp() / (1 + x * x)).sigmoid() * 2 - x.abs(), X_ANY, 0.6),
 }
 

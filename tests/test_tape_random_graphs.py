@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
-from micrograd.engine import ops
+from micrograd.engine import apply_op, ops
 from micrograd.engine.tape import Tape
 
 OPS = {
@@ -47,6 +47,7 @@ OPS = {
     "softplus": lambda a, b: a.softplus(),
     "gelu": lambda a, b: a.gelu(),
     "step": lambda a, b: a.step(),
+    "erf": lambda a, b: apply_op(a, "erf"),
 }
 
 

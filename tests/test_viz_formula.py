@@ -27,7 +27,7 @@ def test_worked_example() -> None:
 def test_every_function_matches_torch() -> None:
     formula = (
         "c = w*x - 0.5; e = exp(c) + log(w) + sqrt(w) + sin(x) * cos(x) + tanh(c) + sigmoid(c); "
-        "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c) + gelu(c); "
+        "f = relu(c) + relu(-c) + leaky_relu(c, 0.1) + elu(c, 2) + elu(-c) + softplus(c) + abs(c) + gelu(c) + erf(c); "
         "g = step(c) + 2 * step(-c); "
         "J = g + e * f / (1 + x**2) - 2**w + w**(1/3)"
     )
@@ -48,6 +48,7 @@ def test_every_function_matches_torch() -> None:
         + F.softplus(c)
         + torch.abs(c)
         + F.gelu(c)
+        + torch.erf(c)
     )
     g = torch.sign(F.relu(c)) + 2 * torch.sign(F.relu(-c))  # step: torch.heaviside has no derivative
     J = g + e * f / (1 + x**2) - 2**w + w ** (1 / 3)
@@ -162,4 +163,5 @@ def test_allowed_functions_are_the_engine_functions() -> None:
         "abs",
         "gelu",
         "step",
+        "erf",
     }

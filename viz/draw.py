@@ -23,7 +23,8 @@ from typing import Any
 import graphviz
 
 from micrograd import Constant, Parameter, Value, topological_order
-from micrograd.engine.names import node_names
+from micrograd.engine.higher import Derivative
+from micrograd.engine.names import node_names, partial_name
 from micrograd.engine.ops import OPS
 
 from . import colors, dot
@@ -77,6 +78,12 @@ FOCUS_CURRENT = ("#e66101", "#fee0b6")  # outline, fill
 FOCUS_EDGE = "#5e3c99"
 FOCUS_USED = ("#2166ac", "#d1e5f0")
 
+# A gradient's own graph (`micrograd.grad(J, [w], create_graph=True)`) is made of new nodes and of
+# the forward nodes its formulas use (the t of 1 − t × t): those are drawn grey with a dashed
+# outline, and a caption under the picture says so.
+REUSED = ("#616161", "#e8e8e8")  # outline, fill
+REUSED_CAPTION = "a forward node the gradient’s graph reuses"
+
 
 @dataclass(frozen=True)
 class Focus:
@@ -104,6 +111,7 @@ class _Style:
     values: Mapping[Value, float] | None = None  # see draw_with: shown instead of .data
     shown: Collection[Value] | None = None  # see draw_with: the others get a blank value field
     focus: Focus | None = None  # see draw_with
+    reused: bool = False  # a gradient's graph: its forward (non-Derivative) nodes are drawn apart
 
     def grad(self, node: Value) -> float | None:
         """The gradient to show for `node`, None when it is not known yet (a blank field)."""
@@ -289,6 +297,7 @@ def draw_with(
         values,
         shown,
         focus,
+        any(isinstance(node, Derivative) for node in order),
     )
     uses = uses_of(order)
     if collapse is None:
@@ -308,14 +317,37 @@ def draw_with(
     _add_items(graph, items)
     for tail, head, attrs in edges:
         graph.edge(tail, head, **attrs)
+    legends = []
     if color is not None:
-        # Set last: a graph label set before the clusters would be inherited by them.
         has_nan = color == "grad" and any(math.isnan(style.grad(node) or 0.0) for node in order)
-        legend = colors.grad_legend(has_nan) if color == "grad" else colors.role_legend()
-        graph.attr(label=legend, labelloc="b", labeljust="l", fontsize=FONT_SIZES["legend"])
+        legends.append(colors.grad_legend(has_nan) if color == "grad" else colors.role_legend())
     elif focus is not None and focus.legend:
-        graph.attr(label=focus.legend, labelloc="b", labeljust="l", fontsize=FONT_SIZES["legend"])
+        legends.append(focus.legend)
+    if style.reused and any(_is_reused(node, style) for node in order):
+        legends.append(_reused_legend())
+    if legends:
+        # Set last: a graph label set before the clusters would be inherited by them.
+        graph.attr(label=_stacked(legends), labelloc="b", labeljust="l", fontsize=FONT_SIZES["legend"])
     return graph
+
+
+def _is_reused(node: Value, style: _Style) -> bool:
+    """In a gradient's graph, a node of the forward graph (a constant is just a number)."""
+    return style.reused and not isinstance(node, (Derivative, Constant))
+
+
+def _reused_legend() -> str:
+    outline, fill = REUSED
+    cell = f'<td bgcolor="{fill}" color="{outline}" style="dashed" border="1">{REUSED_CAPTION}</td>'
+    return f'<<table border="0" cellborder="1" cellspacing="6" cellpadding="3"><tr>{cell}</tr></table>>'
+
+
+def _stacked(legends: list[str]) -> str:
+    """HTML-like labels (each `<...>`), one above the other in one label."""
+    if len(legends) == 1:
+        return legends[0]
+    rows = "".join(f'<tr><td align="left">{legend[1:-1]}</td></tr>' for legend in legends)
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">{rows}</table>>'
 
 
 @dataclass(frozen=True)
@@ -472,6 +504,9 @@ def _value_attrs(node: Value, style: _Style, on_path: bool) -> dict[str, str]:
             fill = colors.ROLE_COLORS[colors.role(node)]
         if fill is not None:
             attrs.update(style="filled", fillcolor=fill, fontcolor=colors.text_color(fill))
+        if _is_reused(node, style):
+            outline, reused_fill = REUSED
+            attrs.update(style="filled,dashed", fillcolor=fill or reused_fill, color=outline)
     if on_path:
         attrs.update(color=colors.HIGHLIGHT, penwidth="2.5")
     if style.focus is not None and not isinstance(node, Constant):
@@ -507,7 +542,7 @@ def _edge_label(node: Value, child: Value, local: float, style: _Style, ask: boo
     number = "?" if ask else picture_number(local, style.precision)
     out, into = style.name(node), style.name(child)
     if out and into:
-        return plain_label(f"∂{out}/∂{into} = {number}")
+        return plain_label(f"{partial_name(out, into)} = {number}")
     return plain_label(f"∂ = {number}")
 
 

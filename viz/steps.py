@@ -41,7 +41,7 @@ import numpy as np
 
 from micrograd import Constant, Parameter, Value
 from micrograd.engine.graph import Term, gradients
-from micrograd.engine.names import node_names
+from micrograd.engine.names import adjoint_name, node_names, partial_name
 from micrograd.engine.ops import OPS
 from micrograd.engine.tape import Tape
 
@@ -49,7 +49,6 @@ from .draw import FOCUS_CURRENT, FOCUS_EDGE, FOCUS_USED, DrawOptions, Focus, dra
 from .op_formulas import definition, local_formula, number
 from .render import render
 from .svg import fitted_html
-from .trace_table import bar
 
 __all__ = ["PHASES", "Frame", "Steps", "Term", "steps"]
 
@@ -300,9 +299,9 @@ class Steps(Sequence[Frame]):
                 self._add(
                     "backward",
                     node,
-                    f"{bar(name(node))} = 1",
+                    f"{self._adjoint(node)} = 1",
                     kind="seed",
-                    question=f"{bar(name(node))} = ?",
+                    question=f"{self._adjoint(node)} = ?",
                     answer=1.0,
                     hint=f"the backward pass starts at the output: by how much does {name(node)} change when "
                     f"{name(node)} changes by 1?",
@@ -316,11 +315,11 @@ class Steps(Sequence[Frame]):
                 used=frozenset(t.consumer for t in terms),
             )
             picture = _Picture(frozenset(known), None, None, focus, "grad")
-            symbols = " + ".join(f"{self._local_name(t)} × {bar(name(t.consumer))}" for t in terms)
+            symbols = " + ".join(f"{self._local_name(t)} × {self._adjoint(t.consumer)}" for t in terms)
             numbers = " + ".join(
                 f"{_factor(t.local, first=i == 0)} × {_factor(t.upstream)}" for i, t in enumerate(terms)
             )
-            chain = f"{bar(name(node))} = {symbols}"
+            chain = f"{self._adjoint(node)} = {symbols}"
             locals_ = self._locals(terms)
             self._add(
                 "backward",
@@ -330,15 +329,19 @@ class Steps(Sequence[Frame]):
                 question=f"{chain} = ?   ({self._definitions(terms)})",
                 answer=grads[node],
                 hint=f"{chain}: {self._formulas(terms)}; read "
-                f"{' and '.join(dict.fromkeys(bar(name(t.consumer)) for t in terms))} in the picture",
+                f"{' and '.join(dict.fromkeys(self._adjoint(t.consumer) for t in terms))} in the picture",
                 note=_notes(terms),
                 picture=picture,
             )
 
+    def _adjoint(self, node: Value) -> str:
+        """ū, the gradient of the output with respect to `node` (see `adjoint_name`)."""
+        return adjoint_name(self.names[self.root], self.names[node])
+
     def _local_name(self, term: Term) -> str:
         """∂c/∂u of one term; "(1st)" or "(2nd)" when the consumer uses u twice (c = u × u)."""
         consumer = term.consumer
-        text = f"∂{self.names[consumer]}/∂{self.names[term.node]}"
+        text = partial_name(self.names[consumer], self.names[term.node])
         if len(consumer.children) == 2 and consumer.children[0] is consumer.children[1]:
             text += (" (1st)", " (2nd)")[term.slot]
         return text
@@ -395,7 +398,7 @@ class Steps(Sequence[Frame]):
             new = p.data - lr * grads[p]
             values[p] = new
             self.new_values[p] = new
-            rule = f"{name(p)} ← {name(p)} − η·{bar(name(p))}"
+            rule = f"{name(p)} ← {name(p)} − η·{self._adjoint(p)}"
             numbers = f"{number(p.data)} − {eta} × {_factor(grads[p])}"
             picture = _Picture(every, dict(values), None, Focus(current=frozenset([p])), "value")
             self._add(
@@ -405,8 +408,8 @@ class Steps(Sequence[Frame]):
                 kind="update",
                 question=f"{rule} = ?   (η = {eta})",
                 answer=new,
-                hint=f"step against the gradient: subtract η × {bar(name(p))} = {eta} × {bar(name(p))} from "
-                f"{name(p)}; read {name(p)} and {bar(name(p))} in the picture",
+                hint=f"step against the gradient: subtract η × {self._adjoint(p)} = {eta} × {self._adjoint(p)} from "
+                f"{name(p)}; read {name(p)} and {self._adjoint(p)} in the picture",
                 picture=picture,
             )
         after = self._recompute()

@@ -21,17 +21,17 @@ Nothing is written to the graph: the user's `.grad` values are the same before a
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from micrograd import Value
+from micrograd.engine.names import adjoint_name, bar, partial_name
 from micrograd.engine.tape import Tape
 
 from .op_formulas import definition
 from .tables import html_table, markdown_table, text_table
 from .text import MINUS
 
-__all__ = ["AdjointRow", "PrimalRow", "TraceTable", "trace_table"]
+__all__ = ["AdjointRow", "PrimalRow", "TraceTable", "bar", "trace_table"]
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,6 @@ class AdjointRow:
     local: float | None  # ∂c/∂w (None for the output's row)
     upstream: float | None  # c̄
     value: float  # the adjoint after this line
-
-
-def bar(name: str) -> str:
-    """The adjoint's name: a bar on the first character ("w" -> "w̄", "v3" -> "v̄3"), in Unicode's
-    composed form (NFC), so "ā" is the one character a keyboard or a search would give."""
-    return unicodedata.normalize("NFC", name[:1] + "\u0304" + name[1:])
 
 
 def _number(x: float, precision: int) -> str:
@@ -86,7 +80,8 @@ class TraceTable:
         return primal, adjoint
 
     def _titles(self) -> tuple[str, str]:
-        return "Forward primal trace", f"Reverse adjoint trace (ū = ∂{self.output}/∂u)"
+        meaning = adjoint_name(self.output, "u")  # ū, or ∂²J/∂u∂w in a gradient's own graph
+        return "Forward primal trace", f"Reverse adjoint trace ({meaning} = {partial_name(self.output, 'u')})"
 
     def __str__(self) -> str:
         primal, adjoint = self._cells()
@@ -155,7 +150,7 @@ def trace_table(root: Value, precision: int = 6) -> TraceTable:
         for ins in tape.instructions
     ]
     out = names[tape.slot_of[root]]
-    adjoint = [AdjointRow(bar(out), out, "= 1", "", None, None, 1.0)]
+    adjoint = [AdjointRow(adjoint_name(out, out), out, "= 1", "", None, None, 1.0)]
     started = {out}
     for step in tape.adjoint_trace():
         ins = tape.instructions[step.k]
@@ -169,9 +164,9 @@ def trace_table(root: Value, precision: int = 6) -> TraceTable:
         assert step.total is not None  # recorded without inputs: one sample, so every term has a total
         adjoint.append(
             AdjointRow(
-                bar(target),
+                adjoint_name(out, target),
                 target,
-                f"{sign} ∂{owner}/∂{target}{which} × {bar(owner)}",
+                f"{sign} {partial_name(owner, target)}{which} × {adjoint_name(out, owner)}",
                 f"{_number(float(step.local), precision)} × {_number(float(step.upstream), precision)}",
                 float(step.local),
                 float(step.upstream),

@@ -6,6 +6,7 @@ and `micrograd.training`.
 """
 
 from .gradcheck import GradcheckReport, GraphCheckReport, check_graph, gradcheck
+from .higher import Derivative, grad, hessian, hvp
 from .tape import Tape
 from .value import (
     Constant,
@@ -22,6 +23,7 @@ from .value import (
 
 __all__ = [
     "Constant",
+    "Derivative",
     "GradcheckReport",
     "GraphCheckReport",
     "Parameter",
@@ -29,7 +31,10 @@ __all__ = [
     "Value",
     "apply_op",
     "check_graph",
+    "grad",
     "gradcheck",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
     "no_grad",
     "scope",

@@ -11,11 +11,12 @@ nodes the same way, so a learner can match a line in one with a box in another:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from .value import Constant, Value
 
-__all__ = ["node_names"]
+__all__ = ["adjoint_name", "bar", "derivative_name", "node_names", "partial_name"]
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:
@@ -51,3 +52,58 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
                 name = f"v{counter}"
             names[node] = name
     return names
+
+
+def bar(name: str) -> str:
+    """The adjoint's name, ū = ∂J/∂u: a bar on the first character ("w" -> "w̄", "v3" -> "v̄3"), in
+    Unicode's composed form (NFC), so "ā" is the one character a keyboard or a search would give."""
+    return unicodedata.normalize("NFC", name[:1] + "\u0304" + name[1:])
+
+
+def partial_name(of: str, wrt: str) -> str:
+    """∂of/∂wrt as text: "∂c/∂w"; a name that is itself a fraction (a gradient named "∂J/∂w") is
+    put in parentheses, "∂(∂J/∂w)/∂x", so the text reads one way only."""
+    return f"∂{_grouped(of)}/∂{_grouped(wrt)}"
+
+
+def _grouped(name: str) -> str:
+    return f"({name})" if "/" in name else name
+
+
+def adjoint_name(root: str, name: str) -> str:
+    """The total gradient ∂root/∂name in the views: ū in the course's notation. When the root is
+    itself a derivative (a gradient's own graph, "∂J/∂w"), whose nodes include adjoints named ū
+    already, it is written as the derivative it is: ∂²J/∂u∂w (local derivatives there are written
+    ∂(∂J/∂w)/∂u, so the two never look alike)."""
+    return derivative_name(root, name) if root.startswith("∂") else bar(name)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+def _power(name: str, k: int) -> str:
+    return name if k == 1 else name + str(k).translate(_SUPERSCRIPT)
+
+
+def derivative_name(of: str, wrt: str) -> str:
+    """The name of ∂of/∂wrt: ("J", "w") -> "∂J/∂w"; ("∂J/∂w", "w") -> "∂²J/∂w²";
+    ("∂J/∂w", "b") -> "∂²J/∂b∂w" (the derivative taken last written first, as in ∂/∂b ∂J/∂w)."""
+    if "/" in wrt:  # with respect to a derivative (the output itself, in its own graph's views)
+        return partial_name(of, wrt)
+    head, slash, tail = of.partition("/")
+    if of.startswith("∂") and slash and tail.startswith("∂") and len(tail) > 1 and "/" not in tail:
+        order = head[1:]
+        digits = len(order) - len(order.lstrip("⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        k = int(order[:digits].translate(_PLAIN)) if digits else 1
+        numerator = order[digits:]
+        parts = [p for p in tail.split("∂") if p]
+        first = parts[0].rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹")
+        if first == wrt:
+            count = parts[0][len(first) :]
+            parts[0] = _power(wrt, (int(count.translate(_PLAIN)) if count else 1) + 1)
+        else:
+            parts.insert(0, wrt)
+        return f"∂{_power('', k + 1)}{numerator}/" + "".join("∂" + p for p in parts)
+    simple = of and not any(c in of for c in " /+−-×*()")
+    return f"∂{of}/∂{wrt}" if simple else f"∂({of})/∂{wrt}"

@@ -210,8 +210,11 @@ def _pow_exponent_derivative(xp: Any, out: Any, x: Any, y: Any) -> Any:
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
-    # Stable for any finite x: exp is only ever taken of a non-positive number.
-    e = xp.exp(-xp.abs(x))
+    # Stable for any finite x: exp is only ever taken of a non-positive number, -|x|, written as
+    # a choice between -x and x rather than through abs: run on Values (micrograd.engine.higher)
+    # each branch is then smooth at 0, where abs would have a kink, so σ″(0) and softplus″(0)
+    # come out as PyTorch's.
+    e = xp.exp(xp.where(x >= 0, -x, x))
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -223,7 +226,8 @@ def _sigmoid(xp: Any, x: Any) -> Any:
 # relative to their tiny size, and gelu(x) is exactly 0 below x ≈ -8.3. Harmless in a network;
 # an erfc form would be more accurate there but would no longer give PyTorch's numbers.
 _SQRT1_2 = 0.7071067811865476  # 1/√2
-_GELU_PDF_SCALE = 1.1283791670955126 * _SQRT1_2 * 0.5  # 2/√π · 1/√2 · 1/2 = 1/√(2π)
+_TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/√π, C's M_2_SQRTPI: erf′(x) = 2/√π · exp(−x²)
+_GELU_PDF_SCALE = _TWO_OVER_SQRT_PI * _SQRT1_2 * 0.5  # 2/√π · 1/√2 · 1/2 = 1/√(2π)
 
 
 def _gelu_derivative(xp: Any, x: Any) -> Any:
@@ -380,7 +384,11 @@ OPS: dict[str, Op] = {
             "elu",
             1,
             lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(xp.where(x > 0, 0.0, x))),
-            lambda xp, out, x, alpha: (xp.where(x <= 0, alpha * xp.exp(xp.where(x <= 0, x, 0.0)), 1.0),),
+            # At 0 the slope is alpha (the left side's), as PyTorch's; written as its own branch,
+            # so that differentiated again (micrograd.engine.higher) it is flat there, as PyTorch's.
+            lambda xp, out, x, alpha: (
+                xp.where(x < 0, alpha * xp.exp(xp.where(x < 0, x, 0.0)), xp.where(x == 0, alpha, 1.0)),
+            ),
             symbol="ELU",
             parameter=OpParameter("alpha", 1.0),
             function=True,
@@ -436,6 +444,16 @@ OPS: dict[str, Op] = {
                 "and gradient descent cannot change the weights before it; the perceptron learns "
                 "with its own rule instead"
             ),
+        ),
+        # The error function, which gelu is made of: an op so that gelu's derivative, run on
+        # Values (micrograd.engine.higher), is a graph that can be differentiated again.
+        Op(
+            "erf",
+            1,
+            lambda xp, x, _: xp.erf(x),
+            lambda xp, out, x, _: (_TWO_OVER_SQRT_PI * xp.exp(-(x * x)),),
+            function=True,
+            written=("erf({x})", ("(2/√π)·exp(−{x}²)",)),
         ),
     )
 }

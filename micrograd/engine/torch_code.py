@@ -51,6 +51,7 @@ TORCH_EXPRESSIONS: dict[str, str] = {
     # whose derivative PyTorch knows, sign's being 0, as ours. PyTorch's sign maps NaN to 0, so NaN
     # is passed through apart (detached: its derivative is 0 too).
     "step": "torch.where({x}.isnan(), {x}.detach(), torch.sign(torch.relu({x})))",
+    "erf": "torch.erf({x})",
 }
 
 #: How close PyTorch's gradients must be to ours (relative, and absolute near 0): the two compute

@@ -446,12 +446,21 @@ class Value:
             return derivatives
         return derivatives(FLOATS, self.data, x.data, self.arg if y is None else y.data)
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Set `grad` on every node to ∂self/∂node.
 
         Leaves accumulate across calls (call `zero_grad()` between steps, as in PyTorch);
         intermediate nodes are reset, so they show this pass's gradient.
+
+        With `create_graph=True` (as in PyTorch) every node also gets `grad_value`: its gradient
+        as a Value whose graph can be differentiated again (`w.grad_value.backward()`), while
+        `grad` stays the number. As in PyTorch, a gradient's graph that uses the node itself
+        (∂(w³)/∂w = 3w²) makes a reference cycle, freed by Python's cycle collector or at once
+        by `zero_grad()`; `micrograd.grad` gives the same graphs and touches no node.
         """
+        if create_graph:
+            GRAPH_BACKWARD[0](self)
+            return
         order = topological_order(self)
         # Like PyTorch, sum this pass's gradient on its own and then add what the leaves held:
         # adding each path's term onto the old total would round differently (2 calls != 2×).
@@ -468,6 +477,14 @@ class Value:
         """Set the gradient of this node and of every node below it to 0."""
         for node in topological_order(self):
             node.grad = 0.0
+
+    @property
+    def grad_value(self) -> Value | None:
+        """`grad` as a Value whose graph can be differentiated again, as PyTorch's `.grad` is
+        after `backward(create_graph=True)`; None if no such backward pass set it, or once
+        anything (another pass, `zero_grad()`, an optimizer) has changed `grad` since."""
+        grad = self.grad
+        return grad.graph if type(grad) is GradWithGraph else None
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -507,7 +524,7 @@ class Value:
                     (
                         (),
                         node.data,
-                        node.grad,
+                        float(node.grad),  # the number: a grad_value's graph is the original's
                         node.op,
                         node._meta,
                         None if x is None else memo[id(x)],
@@ -732,6 +749,31 @@ def _rebuild(records: list[tuple]) -> Value:
         nodes.append(node)
     return nodes[-1]
 
+
+class GradWithGraph(float):
+    """The `.grad` that `backward(create_graph=True)` leaves: the number, which is all that any
+    code reading `.grad` sees, holding also the gradient as a graph (`Value.grad_value` reads it).
+
+    Kept in `.grad` rather than in a slot of its own, which would make every node of every graph
+    larger and training slower; and any later change of `.grad` (`+=`, `= 0.0`) replaces it with a
+    plain float, so `grad_value` never shows the graph of an older pass. Copied or pickled, it is
+    the plain number."""
+
+    __slots__ = ("graph",)
+    graph: Value
+
+    def __new__(cls, graph: Value) -> GradWithGraph:
+        number = super().__new__(cls, graph.data)
+        number.graph = graph
+        return number
+
+    def __reduce__(self) -> tuple:
+        return (float, (float(self),))
+
+
+#: `backward(create_graph=True)`: the walk that builds gradient graphs, which lives in
+#: micrograd.engine.higher (built on this module) and puts itself here when it is imported.
+GRAPH_BACKWARD: list[Callable[[Value], None]] = []
 
 #: The prefix of `Value.op` for an op whose derivative comes from user code ("user:tanh").
 USER_OP = "user:"
