@@ -312,10 +312,15 @@ def test_plot_landscape_draws_curves_contours_and_surfaces(tmp_path, trained) ->
     fig = plot_landscape(bowl, span=(-2, 3), path=runs, file=tmp_path / "curve.png")
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels[:2] == ["η = 0.05 (20 steps)", "η = 0.25 (20 steps)"]
-    assert labels[2].startswith("η = 1.5: ") and labels[2].endswith("steps, NaN after")
+    # the diverged run's last finite point is far outside the frame: the legend says where it is
+    assert labels[2] == "η = 1.5: 219 steps, NaN after\n  ends off the plot:\n  w = 1.78e+153, J = 6.34e+306"
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts[-3:] == ["start", "end", "last finite point (then NaN)"]
-    assert Image.open(tmp_path / "curve.png").size == (750, 550)
+    # η = 0.05 ends at w = 0.483, η = 0.25 at 0.5: the second star is drawn half as large, on top
+    stars = [(line.get_xdata()[0], line.get_markersize()) for line in fig.axes[0].lines if line.get_marker() == "*"]
+    assert stars == [(pytest.approx(0.4827, abs=1e-4), 20.0), (0.5, 10.0)]
+    assert fig.axes[0].get_legend().get_bbox_to_anchor().x0 > fig.axes[0].bbox.x1  # right of the frame
+    assert Image.open(tmp_path / "curve.png").size == (1000, 550)  # wider, for the legend beside the frame
 
     paths = [descend(two_minima, (-0.3, 1.5), steps=30), descend(two_minima, (0.3, 1.5), "momentum", lr=0.02, steps=30)]
     fig = plot_landscape(two_minima, path=paths, resolution=20)  # the span: around the paths
@@ -327,6 +332,7 @@ def test_plot_landscape_draws_curves_contours_and_surfaces(tmp_path, trained) ->
     before = model.get_weights()
     fig = plot_landscape(model, X, y, dims=1, resolution=5, path={"Adam": recorder})
     assert fig.axes[0].get_xlabel() == "α (along direction d1)"
+    assert fig.axes[0].get_title() == "loss along a random filter-normalised direction"
     assert model.get_weights() == before
     with pytest.raises(ValueError, match="drawn with kind='contour' or 'surface'"):
         plot_landscape(two_minima, span=(-1, 1), kind="curve")

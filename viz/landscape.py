@@ -124,19 +124,21 @@ def plot_landscape(
     traces = [landscape.trace(p, label) for label, p in paths]
 
     with projector_style():
+        legend_outside = kind == "curve" and bool(traces)  # inside, it would sit on a zigzag
         if kind == "surface":
             fig = figure(7.5, 6.0)
             ax = fig.add_subplot(projection="3d", computed_zorder=False)  # paths stay in front of the surface
             _draw_surface(ax, landscape, traces)
         else:
-            fig = figure(7.5, 5.5)
+            fig = figure(10.0 if legend_outside else 7.5, 5.5)
             ax = fig.subplots()
             if kind == "curve":
                 _draw_curve(ax, landscape, traces)
             else:
                 _draw_contour(fig, ax, landscape, traces)
         ax.set_title(title if title is not None else _title(landscape))
-        _legend(ax, bool(traces), any(t.diverged for t in traces), "upper left" if kind == "surface" else "best")
+        loc = "outside" if legend_outside else "upper left" if kind == "surface" else "best"
+        _legend(ax, bool(traces), any(t.diverged for t in traces), loc)
         ax.tick_params(labelsize=PROJECTOR_STYLE["xtick.labelsize"])  # ticks are made when drawn, after this block
         if kind != "surface":
             fig.tight_layout()
@@ -155,9 +157,12 @@ def _paths_dims(paths: list[tuple[str, Any]]) -> list[str]:
 def _title(landscape: Landscape) -> str:
     if landscape.directions is None:
         return f"{landscape.value_name}({', '.join(landscape.names)})"
+    one = landscape.dims == 1
     if landscape.names[0].startswith("PC"):
-        return "loss along the training path's main directions"
-    return "loss along random filter-normalised directions"
+        return f"loss along the training path's main direction{'' if one else 's'}"
+    return (
+        "loss along a random filter-normalised direction" if one else "loss along random filter-normalised directions"
+    )
 
 
 def _value_label(landscape: Landscape) -> str:
@@ -173,19 +178,39 @@ def _axis_label(landscape: Landscape, k: int) -> str:
     return f"{name} (along direction d{k + 1})"
 
 
-def _trace_label(trace: Trace, index: int) -> str:
+def _trace_label(trace: Trace, index: int, off_plot: str = "") -> str:
+    """The path's legend entry; `off_plot` ("w = 14.2, J = 375") says where an end outside the frame is."""
     label = trace.label or f"path {index + 1}"
     steps = f"{len(trace.coords) - 1} {trace.unit}"
-    return f"{label}: {steps}, NaN after" if trace.diverged else f"{label} ({steps})"
+    text = f"{label}: {steps}, NaN after" if trace.diverged else f"{label} ({steps})"
+    return f"{text}\n  ends off the plot:\n  {off_plot}" if off_plot else text
+
+
+def _end_sizes(ends: list[tuple[float, float]], spans: tuple[float, float]) -> list[float]:
+    """How large each path's end marker is drawn: one that lands on an earlier path's end (within 3% of
+    the frame) is drawn half as large, on top of it, so both colours show."""
+    sizes = []
+    for i, (x, y) in enumerate(ends):
+        near = sum(abs(x - u) < 0.03 * spans[0] and abs(y - v) < 0.03 * spans[1] for u, v in ends[:i])
+        sizes.append(0.5**near)
+    return sizes
 
 
 def _draw_curve(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
     axis = landscape.axes[0]
     values = np.ma.masked_invalid(landscape.values)
     ax.plot(axis, values, color="black", linewidth=2.5, label=None, zorder=2)
+    low, high = float(values.min()), float(values.max())
+    pad = 0.08 * (high - low or 1.0)
+    xlim, ylim = (float(axis[0]), float(axis[-1])), (low - pad, high + pad)
+    ends = [(float(t.coords[-1, 0]), float(t.values[-1])) for t in traces]
+    sizes = _end_sizes(ends, (xlim[1] - xlim[0], ylim[1] - ylim[0]))
     for i, trace in enumerate(traces):
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
         xs, zs = trace.coords[:, 0], trace.values
+        x_end, z_end = ends[i]
+        inside = xlim[0] <= x_end <= xlim[1] and ylim[0] <= z_end <= ylim[1]
+        where = "" if inside else f"{landscape.names[0]} = {x_end:.3g}, {landscape.value_name} = {z_end:.3g}"
         ax.plot(
             xs,
             zs,
@@ -193,16 +218,14 @@ def _draw_curve(ax: Any, landscape: Landscape, traces: list[Trace]) -> None:
             color=colour,
             linewidth=1.5,
             markersize=6,
-            label=_trace_label(trace, i),
+            label=_trace_label(trace, i, where),
             path_effects=_outlined(),
         )
-        _ends(ax, [xs, zs], colour, trace.diverged)
+        _ends(ax, [xs, zs], colour, trace.diverged, sizes[i])
     if landscape.origin is not None:
         ax.plot([0.0], [_centre_value(landscape)], "P", color="black", markersize=13, label="θ* (the trained weights)")
-    low, high = float(values.min()), float(values.max())
-    pad = 0.08 * (high - low or 1.0)
-    ax.set_xlim(axis[0], axis[-1])
-    ax.set_ylim(low - pad, high + pad)  # paths that overshoot leave the frame, as they leave the valley
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)  # paths that overshoot leave the frame, as they leave the valley; the legend says where they end
     ax.set_xlabel(_axis_label(landscape, 0))
     ax.set_ylabel(_value_label(landscape))
     ax.grid(alpha=0.3)
@@ -214,12 +237,14 @@ def _draw_contour(fig: Any, ax: Any, landscape: Landscape, traces: list[Trace]) 
     filled = ax.contourf(gx, gy, values, levels=30, cmap="viridis")
     ax.contour(gx, gy, values, levels=15, colors="white", linewidths=0.6, alpha=0.6)
     fig.colorbar(filled, ax=ax, label=_value_label(landscape))
+    spans = (float(np.ptp(landscape.axes[0])), float(np.ptp(landscape.axes[1])))
+    sizes = _end_sizes([(float(t.coords[-1, 0]), float(t.coords[-1, 1])) for t in traces], spans)
     for i, trace in enumerate(traces):
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
         xs, ys = trace.coords[:, 0], trace.coords[:, 1]
         ax.plot(xs, ys, "-", color=colour, linewidth=2.5, label=_trace_label(trace, i), path_effects=_outlined())
         ax.plot(xs, ys, "o", color=colour, markersize=3.5)
-        _ends(ax, [xs, ys], colour, trace.diverged)
+        _ends(ax, [xs, ys], colour, trace.diverged, sizes[i])
     if landscape.origin is not None:
         ax.plot(
             [0.0], [0.0], "P", color="white", markeredgecolor="black", markersize=15, label="θ* (the trained weights)"
@@ -273,17 +298,19 @@ def _legend(ax: Any, with_paths: bool, with_divergence: bool, loc: str) -> None:
         if with_divergence:
             handles.append(Line2D([], [], marker="X", markersize=13, **marker))
             labels.append("last finite point (then NaN)")
-    if handles:
+    if handles and loc == "outside":  # right of the frame, where it covers nothing
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, framealpha=0.9)
+    elif handles:
         ax.legend(handles, labels, loc=loc, framealpha=0.9)
 
 
-def _ends(ax: Any, coords: Sequence[np.ndarray], colour: str, diverged: bool) -> None:
-    """A round marker at the start, a star at the end (a cross where a run diverged)."""
+def _ends(ax: Any, coords: Sequence[np.ndarray], colour: str, diverged: bool, scale: float = 1.0) -> None:
+    """A round marker at the start, a star at the end (a cross where a run diverged), `scale` times the usual size."""
     first = [[c[0]] for c in coords]
     last = [[c[-1]] for c in coords]
     ax.plot(*first, "o", color=colour, markeredgecolor="black", markersize=13, zorder=5)
     marker, size = ("X", 16) if diverged else ("*", 20)
-    ax.plot(*last, marker, color=colour, markeredgecolor="black", markersize=size, zorder=5)
+    ax.plot(*last, marker, color=colour, markeredgecolor="black", markersize=size * scale, zorder=5)
 
 
 def _centre_value(landscape: Landscape) -> float:
