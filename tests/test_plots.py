@@ -239,6 +239,9 @@ def test_plot_gradient_flow_draws_each_layer_and_the_dead_relus(tmp_path):
     assert list(last.get_ydata()) == [history.history[f"grad_norm/L{k}"][-1] for k in (1, 2, 3)]
     assert [line.get_label() for line in dead.get_lines()] == ["L1"]
     assert list(dead.get_lines()[0].get_ydata()) == history.history["dead_relu/L1"]
+    # each line is named at its end (lines ending level share a name tag), not in a far-off legend
+    assert sorted(" ".join(t.get_text() for t in by_epoch.texts).split()) == ["L1", "L2", "L3"]
+    assert [t.get_text() for t in dead.texts] == ["L1"] and dead.get_legend() is None
     # the layer colours run from dark (L1, the input side) to light
     lightness = [sum(line.get_color()[:3]) for line in by_epoch.get_lines()]
     assert lightness == sorted(lightness)
