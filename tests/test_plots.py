@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -239,11 +240,33 @@ def test_plot_gradient_flow_draws_each_layer_and_the_dead_relus(tmp_path):
     assert list(last.get_ydata()) == [history.history[f"grad_norm/L{k}"][-1] for k in (1, 2, 3)]
     assert [line.get_label() for line in dead.get_lines()] == ["L1"]
     assert list(dead.get_lines()[0].get_ydata()) == history.history["dead_relu/L1"]
+    # each line is named at its end (lines ending level share a name tag), not in a far-off legend
+    assert sorted(" ".join(t.get_text() for t in by_epoch.texts).split()) == ["L1", "L2", "L3"]
+    assert [t.get_text() for t in dead.texts] == ["L1"] and dead.get_legend() is None
     # the layer colours run from dark (L1, the input side) to light
     lightness = [sum(line.get_color()[:3]) for line in by_epoch.get_lines()]
     assert lightness == sorted(lightness)
     # plot_history leaves the per-layer records to plot_gradient_flow
     assert [ax.get_title() for ax in plot_history(history).axes] == ["loss"]
+
+
+def test_layer_names_at_the_line_ends_do_not_overlap():
+    """Ten lines ending almost level: their names are pushed apart, in the lines' order, none on another."""
+    from matplotlib.text import Text
+
+    from viz.gradient_flow import plot_gradient_flow
+
+    ends = [1.0 + 0.01 * k for k in range(10)]  # L1 lowest, all within 10%
+    history = {f"grad_norm/L{k + 1}": [0.5, end] for k, end in enumerate(ends)}
+    history["grad_norm/L11"] = [0.5, ends[-1]]  # ends exactly where L10 does: one shared tag
+    fig = plot_gradient_flow(history)
+    fig.canvas.draw()
+    tags = fig.axes[0].texts
+    assert [t.get_text() for t in tags] == [f"L{k}" for k in range(1, 10)] + ["L10 L11"]
+    boxes = [Text.get_window_extent(t) for t in tags]  # the name alone, without its stroke to the line
+    # stacked upward, each clear of the one below
+    assert all(low.y1 <= high.y0 + 0.5 for low, high in itertools.pairwise(boxes))
+    assert all(box.x0 > fig.axes[0].get_window_extent().x1 for box in boxes)  # right of the panel
 
 
 def test_plot_gradient_flow_needs_the_callbacks_records(trained):

@@ -18,9 +18,10 @@ def plot_gradient_flow(history: Any, path: str | os.PathLike[str] | None = None)
     """How much gradient reaches each layer, from a `fit` with the `GradientFlow` callback.
 
     Left: each layer's gradient norm ‖∂J/∂W‖ by epoch, on a log scale, one line per layer (L1, the
-    input side, darkest). Middle: the same norms across the layers at the first and the last
+    input side, darkest), each named at its right end. Middle: the same norms across the layers at the first and the last
     epoch, input on the left: a line falling toward the input is a vanishing gradient, rising
-    toward it an exploding one. Right, when recorded: the fraction of dead ReLU units per layer.
+    toward it an exploding one. Right, when recorded: the fraction of dead ReLU units of each ReLU
+    layer, named the same way.
     `history` is what `fit` returns or its `.history` dict. Returns the Figure.
     """
     data: Mapping[str, list[float]] = getattr(history, "history", history)
@@ -60,7 +61,7 @@ def plot_gradient_flow(history: Any, path: str | os.PathLike[str] | None = None)
     ax.set_xticks(layers, names)
     ax.set_title("across the layers (input → output)")
     ax.set_xlabel("layer")
-    ax.add_artist(ax.legend(fontsize="small", loc="best"))  # kept when the layers' legend comes here too
+    ax.legend(fontsize="small", loc="best")
     for ax in axes[:2]:
         ax.set_yscale("log" if log else "linear")
         ax.grid(alpha=0.3, which="both")
@@ -76,12 +77,62 @@ def plot_gradient_flow(history: Any, path: str | os.PathLike[str] | None = None)
     for ax in (axes[0], *axes[2:]):  # the panels by epoch: whole epochs only
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    # One legend for the layers' colours, right of the last panel, clear of every line.
-    handles, labels = axes[0].get_legend_handles_labels()
-    axes[-1].legend(handles, labels, title="layer", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        _name_line_ends(ax, fig)
     fig.tight_layout()
     _save_png(fig, path)
     return fig
+
+
+def _name_line_ends(ax: Any, fig: Any) -> None:
+    """Write each line's label just right of the panel, level with where the line ends, in its colour.
+
+    Ten shades of one colour map cannot be told apart in a legend; a name beside each line's end
+    can. Lines ending at the same value share one label ("L1 L4"); labels closer than a line of text
+    are pushed apart (keeping their order) and joined to their line's end by a thin stroke.
+    """
+    ax.get_xlim(), ax.get_ylim()  # settle the axis limits the labels are placed against
+    to_axes = ax.transAxes.inverted()
+    ends: dict[tuple[float, float], list[Any]] = {}
+    for line in ax.get_lines():
+        xs, ys = np.asarray(line.get_xdata(), dtype=np.float64), np.asarray(line.get_ydata(), dtype=np.float64)
+        shown = np.flatnonzero(np.isfinite(ys))
+        if shown.size:
+            x, y = xs[shown[-1]], ys[shown[-1]]
+            ends.setdefault((float(x), float(y)), []).append(line)
+    if not ends:
+        return
+    points = sorted(ends, key=lambda end: (to_axes.transform(ax.transData.transform(end))[1], end))
+    wanted = [float(to_axes.transform(ax.transData.transform(end))[1]) for end in points]
+    fontsize = 11.0
+    gap = 1.25 * fontsize / (ax.get_window_extent().height * 72.0 / fig.dpi)  # one line of text, in axes units
+    placed = _spread(wanted, gap)
+    for end, y in zip(points, placed):
+        lines = ends[end]
+        ax.annotate(
+            " ".join(str(line.get_label()) for line in lines),
+            xy=end,
+            xytext=(1.04, y),
+            textcoords="axes fraction",
+            va="center",
+            ha="left",
+            fontsize=fontsize,
+            fontweight="bold",
+            color=lines[0].get_color(),
+            arrowprops={"arrowstyle": "-", "color": lines[0].get_color(), "lw": 0.8, "shrinkA": 0, "shrinkB": 2},
+            annotation_clip=False,
+        )
+
+
+def _spread(wanted: list[float], gap: float) -> list[float]:
+    """Positions as near `wanted` (ascending) as possible, at least `gap` apart, within [0, 1] if they fit."""
+    placed = list(wanted)
+    for k in range(1, len(placed)):  # upward: each clear of the one below
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    top = max(1.0, gap * (len(placed) - 1))
+    for k in range(len(placed) - 1, -1, -1):  # then down from the top: each clear of the one above
+        ceiling = top if k == len(placed) - 1 else placed[k + 1] - gap
+        placed[k] = min(placed[k], ceiling)
+    return placed
 
 
 __all__ = ["plot_gradient_flow"]

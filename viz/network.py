@@ -357,7 +357,8 @@ def _legend(run: _Pass | None, labels: bool, largest: float, precision: int, not
     """What the colours, widths and numbers mean, as an HTML-like label under the picture."""
     rows = [
         f'<font color="{POSITIVE}"><b>━━ positive weight</b></font>    '
-        f'<font color="{NEGATIVE}"><b>━━ negative weight</b></font>    '
+        f'<font color="{NEGATIVE}"><b>━━ negative weight</b></font>',
+        # its own row: beside the bold names, whose width graphviz underestimates, it ran into them
         f"width ∝ |w| (widest: |w| = {_number(largest, precision)})",
         "in each neuron: its unit number, its activation and its bias b (Han &amp; Kamber's θ)",
     ]
