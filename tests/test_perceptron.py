@@ -7,11 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.collections import QuadMesh
 from matplotlib.contour import ContourSet
 
 from micrograd.nn import NotSeparableWarning, Perceptron
 from micrograd.nn.perceptron import Update
 from viz import draw, plot_decision_boundary, steps
+from viz.boundary import boundary_grid
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 AND = [0, 0, 0, 1]
@@ -169,3 +171,10 @@ def test_the_decision_boundary_is_the_line_w_x_plus_b_equals_zero() -> None:
     vertices = np.concatenate([path.vertices for path in line.get_paths()])
     assert len(vertices) > 10
     np.testing.assert_allclose(w0 * vertices[:, 0] + w1 * vertices[:, 1] + b, 0.0, atol=1e-9)
+    # It answers only 0 or 1: two flat colours named by a legend, no continuous "model output" scale
+    assert len(fig.axes) == 1  # no colour bar
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    painted = np.asarray(mesh.get_array()).ravel()
+    assert mesh.cmap.N == 2 and painted.tolist() == p.predict(boundary_grid("test", X, 40).points).tolist()
+    assert set(painted.tolist()) == {0, 1}
