@@ -129,6 +129,19 @@ def test_steps_jump_is_marked_and_its_derivative_said_to_be_zero(gallery) -> Non
     assert list(relu_dg.get_lines()[1].get_ydata()) == [0.0] and len(relu_dg.texts) == 0
 
 
+def test_a_small_slope_below_zero_is_written_on_the_panel_where_it_looks_like_zero(gallery) -> None:
+    # leaky ReLU's g′ is 0.01 for z < 0: on a −0.25..1.25 scale its line lies on relu's 0
+    leaky = gallery.axes[2 * ACTIVATION_GALLERY.index("leaky_relu") + 1]
+    (note,) = leaky.texts
+    assert note.get_text() == "0.01 for z < 0"
+    assert note.xy[1] == activation_values("leaky_relu", [-2.0])[1][0] == 0.01  # the arrow points at the line
+    for name in ("sigmoid", "tanh", "elu", "softplus", "gelu"):  # their g′ can be read off the curve
+        assert len(gallery.axes[2 * ACTIVATION_GALLERY.index(name) + 1].texts) == 0
+    assert plot_activations(["leaky_relu"]).axes[1].texts[0].get_text() == "0.01 for z < 0"
+    # the figure reads at full size in a notebook cell: 11 inches (1100 px) wide, not 15.5
+    assert gallery.get_size_inches()[0] == 11.0
+
+
 def test_plot_activations_refuses_what_is_not_an_activation() -> None:
     with pytest.raises(ValueError, match=r"'swish' is not an activation here; choose from .*step"):
         plot_activations(["relu", "swish"])

@@ -7,11 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.collections import QuadMesh
 from matplotlib.contour import ContourSet
 
 from micrograd.nn import NotSeparableWarning, Perceptron
 from micrograd.nn.perceptron import Update
 from viz import draw, plot_decision_boundary, steps
+from viz.boundary import boundary_grid
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 AND = [0, 0, 0, 1]
@@ -68,7 +70,7 @@ def test_fit_applies_the_same_rule_and_counts_the_mistakes_per_epoch() -> None:
 
 
 @pytest.mark.parametrize("targets", [AND, OR], ids=["AND", "OR"])
-@pytest.mark.parametrize("init, lr", [("zeros", 1.0), ("zeros", 0.1), ("normal", 0.1), ("normal", 1.0)])
+@pytest.mark.parametrize("init, lr", [("zeros", 1.0), ("zeros", 0.1), ("small_random", 0.1), ("small_random", 1.0)])
 def test_and_and_or_are_learned_without_a_warning(targets: list[int], init: str, lr: float) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -110,15 +112,21 @@ def test_a_second_fit_starts_from_the_learned_weights_and_resets_the_record() ->
 # -- init, inputs, the graph ----------------------------------------------------------------------
 
 
-def test_init_is_zeros_or_small_seeded_normal_numbers() -> None:
+def test_init_is_zeros_or_small_seeded_random_numbers() -> None:
     assert [w.data for w in Perceptron(3).parameters()] == [0.0] * 4
-    a, b, c = (Perceptron(3, init="normal", seed=s) for s in (7, 7, 8))
+    a, b, c = (Perceptron(3, init="small_random", seed=s) for s in (7, 7, 8))
     assert [w.data for w in a.w] == [w.data for w in b.w] != [w.data for w in c.w]
     assert a.b.data == 0.0 and all(0 < abs(w.data) < 0.05 for w in a.w)  # N(0, 0.01²)
-    big = Perceptron(20_000, init="normal", seed=0)
+    big = Perceptron(20_000, init="small_random", seed=0)
     assert np.std([w.data for w in big.w]) == pytest.approx(0.01, rel=0.02)
-    with pytest.raises(ValueError, match="Perceptron: unknown init 'he'; choose one of: zeros, normal"):
+    with pytest.raises(ValueError, match="Perceptron: unknown init 'he'; choose one of: zeros, small_random"):
         Perceptron(2, init="he")
+    # "normal" is N(0, 1) for Dense and MLP: here it is refused with the word to write instead
+    with pytest.raises(
+        ValueError,
+        match=r"init='normal' is not a perceptron init \(for Dense and MLP it means N\(0, 1\)\); write init='small_random'",
+    ):
+        Perceptron(2, init="normal", seed=1)
 
 
 @pytest.mark.parametrize(
@@ -163,3 +171,10 @@ def test_the_decision_boundary_is_the_line_w_x_plus_b_equals_zero() -> None:
     vertices = np.concatenate([path.vertices for path in line.get_paths()])
     assert len(vertices) > 10
     np.testing.assert_allclose(w0 * vertices[:, 0] + w1 * vertices[:, 1] + b, 0.0, atol=1e-9)
+    # It answers only 0 or 1: two flat colours named by a legend, no continuous "model output" scale
+    assert len(fig.axes) == 1  # no colour bar
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    painted = np.asarray(mesh.get_array()).ravel()
+    assert mesh.cmap.N == 2 and painted.tolist() == p.predict(boundary_grid("test", X, 40).points).tolist()
+    assert set(painted.tolist()) == {0, 1}

@@ -100,6 +100,22 @@ class _Flat:
         return 0.5 + 1e-6 * np.tanh(np.asarray(X)[:, :1])
 
 
+def test_a_model_that_only_answers_0_or_1_gets_two_flat_colours_and_no_scale():
+    X, y = make_moons(20, noise=0.1, seed=0)
+    stepped = Sequential([Dense(4, "tanh"), Dense(1, "step")], input_dim=2, seed=0)
+    fig = plot_decision_boundary(stepped, X, y, resolution=20)
+    assert len(fig.axes) == 1  # no "model output" colour bar promising values between 0 and 1
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["class 0", "class 1"]
+    mesh = _regions(fig)
+    gx, gy = _grid(X, 20)
+    expected = stepped.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    assert set(np.unique(expected)) == {0.0, 1.0}  # both answers appear on the grid
+    assert np.array_equal(np.asarray(mesh.get_array()).reshape(gx.shape), expected)
+    assert mesh.cmap.N == 2  # two flat colours, nothing blended between them
+    # A model whose outputs lie between 0 and 1 keeps its continuous scale.
+    assert len(plot_decision_boundary(_Flat(), X, y, resolution=10).axes) == 2
+
+
 def test_a_flat_probability_is_drawn_on_the_full_0_to_1_scale():
     X, y = make_moons(20, noise=0.1, seed=0)
     fig = plot_decision_boundary(_Flat(), X, y)

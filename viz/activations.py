@@ -21,6 +21,8 @@ ACTIVATION_GALLERY = ("step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "s
 _Z = np.linspace(-4.0, 4.0, 801)  # z from −4 to 4 in steps of 0.01; z = 0 is one of the points
 _JUMP = 0.5  # a change larger than this between neighbouring points (0.01 apart) is a jump
 _G_COLOUR, _DG_COLOUR = "#1f5fa8", "#c0392b"  # g(z) blue, g′(z) red, in every panel
+_TITLE_SIZE, _NOTE_SIZE, _TICK_SIZE = 12, 13, 12  # points, on an 11-inch figure
+_SMALL = 0.1  # a constant g′ below this (but not 0) looks like 0 on the g′ panels' scale: say its value
 
 
 def activation_values(name: str, z: Sequence[float] | np.ndarray) -> tuple[list[float], list[float]]:
@@ -38,16 +40,21 @@ def activation_values(name: str, z: Sequence[float] | np.ndarray) -> tuple[list[
 
 def plot_activations(names: Sequence[str] | None = None, path: str | os.PathLike[str] | None = None) -> Any:
     """Each activation g(z) beside its derivative g′(z), for z from −4 to 4, two activations per
-    row: step, sigmoid, tanh, relu, leaky_relu, elu, softplus and gelu unless `names` lists others
-    (any unary op of the engine). Both curves come from the engine (`activation_values`), so g′ is
-    what backpropagation uses, kinks included. Where a curve jumps, it is broken there, a filled
-    dot marking the engine's value at the jump and an open one the other side; a g′ that is 0
-    wherever it exists says so. Returns the Figure (axes in reading order: g, g′, g, g′, ...)."""
+    row on 11 inches, to read at full size in a notebook cell: step, sigmoid, tanh, relu,
+    leaky_relu, elu, softplus and gelu unless `names` lists others (any unary op of the engine).
+    Both curves come from the engine (`activation_values`), so g′ is what backpropagation uses,
+    kinks included. Where a curve jumps, it is broken there, a filled dot marking the engine's
+    value at the jump and an open one the other side; a g′ that is 0 wherever it exists says so,
+    and so does a small constant slope below 0 (leaky ReLU's "0.01 for z < 0"), which would look
+    like 0. Returns the Figure (axes in reading order: g, g′, g, g′, ...)."""
     chosen = list(ACTIVATION_GALLERY if names is None else _activation_names(names))
     rows = (len(chosen) + 1) // 2
-    fig = _figure(15.5, 3.1 * rows + 0.6)
+    # 11 inches: a notebook cell shows it at (nearly) full size, so the sizes below are what a
+    # projector shows, not shrunk to 60% as a wider figure would be.
+    fig = _figure(11.0, 2.75 * rows + 0.5)
+    fig.set_layout_engine("constrained", w_pad=0.04, h_pad=0.04, wspace=0.03, hspace=0.03)
     # Four columns of panels, a narrow empty one between the two pairs so each g stays with its g′.
-    grid = fig.add_gridspec(rows, 5, width_ratios=[1, 1, 0.12, 1, 1])
+    grid = fig.add_gridspec(rows, 5, width_ratios=[1, 1, 0.3, 1, 1])
     axes = []
     for k, name in enumerate(chosen):
         g, dg = activation_values(name, _Z)
@@ -57,9 +64,10 @@ def plot_activations(names: Sequence[str] | None = None, path: str | os.PathLike
         title = _activation_title(name)
         jumps = _draw_curve(ax_g, _Z, np.array(g), _G_COLOUR)
         _draw_curve(ax_dg, _Z, np.array(dg), _DG_COLOUR)
-        ax_g.set_title(f"{title}: g(z)", fontsize=14)
-        ax_dg.set_title(f"{title}: g′(z)", fontsize=14)
+        ax_g.set_title(f"{title}: g(z)", fontsize=_TITLE_SIZE)
+        ax_dg.set_title(f"{title}: g′(z)", fontsize=_TITLE_SIZE)
         ax_dg.set_ylim(-0.25, 1.25)
+        ax_dg.set_yticks([0.0, 0.5, 1.0])
         if not any(dg):
             where = ", ".join(f"{_plain(_Z[i + 1] if _Z[i + 1] == 0 else _Z[i])}" for i in jumps)
             ax_dg.text(
@@ -68,19 +76,38 @@ def plot_activations(names: Sequence[str] | None = None, path: str | os.PathLike
                 "g′ = 0" + (f"\n(undefined at {where})" if jumps else ""),
                 transform=ax_dg.transAxes,
                 ha="center",
-                fontsize=14,
+                fontsize=_NOTE_SIZE,
                 color=_DG_COLOUR,
             )
+        else:
+            _note_a_small_left_slope(ax_dg, name, np.array(dg))
     for ax in axes:
         ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
         ax.axvline(0.0, color="0.6", linewidth=0.8, zorder=0)
         ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=11)
-        ax.set_xlabel("z", fontsize=12)
-    fig.suptitle("Activations g(z) and their derivatives g′(z), both computed by the engine", fontsize=16)
-    fig.tight_layout()
+        ax.set_xticks([-4, -2, 0, 2, 4])
+        ax.tick_params(labelsize=_TICK_SIZE, pad=2)
+        ax.set_xlabel("z", fontsize=_TICK_SIZE, labelpad=0)
+    fig.suptitle("Activations g(z) and their derivatives g′(z), both computed by the engine", fontsize=15)
     _save_png(fig, path)
     return fig
+
+
+def _note_a_small_left_slope(ax: Any, name: str, dg: np.ndarray) -> None:
+    """Say what g′ is below 0 when it is a constant too small to tell from 0 at this scale (leaky
+    ReLU's slope 0.01): set by the op's parameter, it is the point of the activation."""
+    left = dg[_Z < 0]
+    if OPS[name].parameter is None or not (np.all(left == left[0]) and 0 < abs(left[0]) < _SMALL):
+        return
+    ax.annotate(
+        f"{_plain(float(left[0]))} for z < 0",
+        xy=(-2.0, float(left[0])),
+        xytext=(-3.8, 0.4),
+        ha="left",
+        fontsize=_NOTE_SIZE,
+        color=_DG_COLOUR,
+        arrowprops={"arrowstyle": "->", "color": _DG_COLOUR, "linewidth": 1.5},
+    )
 
 
 def _activation_names(names: Sequence[str]) -> list[str]:

@@ -60,18 +60,40 @@ def draw_boundary(
 ) -> None:
     """Draw the model's `outputs` at the grid's points (one row each) and the data on `ax`.
 
-    One output: its value as shaded contours and the 0.5 line, or, given the model's `scores` at the
-    grid's points (a perceptron's w·x + b), the line where the score is 0; several: each grid point
-    in the colour of its argmax class (see `viz.plot_decision_boundary`). A few points (XOR's four
-    corners) are drawn large, ringed in white to stand out from their own class's colour; many
-    points small, so that they do not hide the regions.
+    One output: its value as shaded contours and the 0.5 line; an output that is only ever 0 or 1
+    (a step), or one given with the model's `scores` at the grid's points (a perceptron's w·x + b),
+    as two flat colours with a legend "class 0" / "class 1" and the line where the answer flips
+    (where the score is 0, given scores); several: each grid point in the colour of its argmax
+    class (see `viz.plot_decision_boundary`). A few points (XOR's four corners) are drawn large,
+    ringed in white to stand out from their own class's colour; many points small, so that they
+    do not hide the regions.
     """
     gx, gy = np.meshgrid(grid.xs, grid.ys)
     out = np.asarray(outputs, dtype=np.float64).reshape(gx.size, -1)
     n_classes = max(out.shape[1], 2)
     names = _class_names(class_names, n_classes)
     size, edge, width = (90, "white", 2.0) if len(X) <= 50 else (20, "black", 0.5)
-    if out.shape[1] == 1:
+    if out.shape[1] == 1 and (scores is not None or bool(np.isin(out, (0.0, 1.0)).all())):
+        # A model that answers only 0 or 1 (a step, a perceptron): two flat colours and a legend
+        # naming the classes; a colour scale from 0 to 1 would promise values it never outputs.
+        colours = [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)]
+        regions = (out[:, 0] > 0.5).astype(np.int64).reshape(gx.shape)
+        ax.pcolormesh(
+            grid.xs,
+            grid.ys,
+            regions,
+            shading="nearest",
+            cmap=_listed(_pale(colours)),
+            vmin=-0.5,
+            vmax=1.5,
+            antialiased=False,
+        )
+        z, at = (out[:, 0].reshape(gx.shape), 0.5) if scores is None else (np.reshape(scores, gx.shape), 0.0)
+        if z.min() < at < z.max():  # where the answer flips: the score's 0 line, exact for a perceptron
+            ax.contour(gx, gy, z, levels=[at], colors="black", linewidths=1.5)
+        ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", vmin=0, vmax=1, edgecolors=edge, linewidths=width, s=size)
+        _class_legend(ax, names, colours)
+    elif out.shape[1] == 1:
         z = out[:, 0].reshape(gx.shape)
         # Probabilities get a fixed 0..1 scale: auto-scaling would stretch a flat 0.5 ± 1e-6 (a
         # model that learned nothing) into what looks like a confident boundary.
@@ -79,11 +101,8 @@ def draw_boundary(
         filled = ax.contourf(gx, gy, z, levels=levels, cmap="RdBu_r", alpha=0.6)
         if colorbar:
             fig.colorbar(filled, ax=ax, label="model output")
-        at = 0.5  # the class changes where the output crosses 0.5, or where the score changes sign
-        if scores is not None:
-            z, at = np.asarray(scores, dtype=np.float64).reshape(gx.shape), 0.0
-        if z.min() < at < z.max():
-            ax.contour(gx, gy, z, levels=[at], colors="black", linewidths=1.5)
+        if z.min() < 0.5 < z.max():  # the class changes where the output crosses 0.5
+            ax.contour(gx, gy, z, levels=[0.5], colors="black", linewidths=1.5)
         ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r", edgecolors=edge, linewidths=width, s=size)
         if class_names is not None:
             _class_legend(ax, names, [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)])
@@ -93,13 +112,12 @@ def draw_boundary(
         # The class index itself is drawn, one flat cell per grid point: contours of the class
         # numbers would blend 0 into 2 through 1, painting a class-1 band that no point predicts.
         regions = np.argmax(out, axis=1).reshape(gx.shape)
-        pale = [(0.35 * r + 0.65, 0.35 * g + 0.65, 0.35 * b + 0.65) for r, g, b in colours]  # alpha 0.35 on white
         ax.pcolormesh(
             grid.xs,
             grid.ys,
             regions,
             shading="nearest",
-            cmap=_listed(pale),
+            cmap=_listed(_pale(colours)),
             vmin=-0.5,
             vmax=n_classes - 0.5,
             antialiased=False,
@@ -128,6 +146,11 @@ def _rgb(cmap: str, at: float) -> RGB:
 
     r, g, b, _ = colormaps[cmap](at)
     return (float(r), float(g), float(b))
+
+
+def _pale(colours: Sequence[RGB]) -> list[RGB]:
+    """Each colour at alpha 0.35 on white: a region's colour, under points drawn in the full one."""
+    return [(0.35 * r + 0.65, 0.35 * g + 0.65, 0.35 * b + 0.65) for r, g, b in colours]
 
 
 def _listed(colours: Sequence[RGB]) -> Any:

@@ -62,10 +62,11 @@ def plot_decision_boundary(
     """The regions a model assigns to each class over 2-D inputs, with the data points on top.
 
     One output: its value as shaded contours and the 0.5 line, where the predicted class changes
-    (the threshold of `micrograd.training.metrics.accuracy`); for a model with a
-    `decision_function` (a `Perceptron`, as in scikit-learn), the line is where that score is 0,
-    drawn from the score itself, so a straight boundary comes out straight. Several outputs: each grid point is
-    painted in the colour of its argmax class, one flat colour per class and nothing blended in
+    (the threshold of `micrograd.training.metrics.accuracy`). A model that only answers 0 or 1 (a
+    step output), or one with a `decision_function` (a `Perceptron`, as in scikit-learn), gets two
+    flat colours and a legend "class 0" / "class 1" instead of a colour scale; with a
+    `decision_function` the line is where that score is 0, drawn from the score itself, so a
+    straight boundary comes out straight. Several outputs: each grid point is painted in the colour of its argmax class, one flat colour per class and nothing blended in
     between, with a legend naming the classes ("class 0", "class 1", ... or `class_names`).
     The grid has `resolution` × `resolution` points, each a `model.predict` row. Returns the Figure.
     """

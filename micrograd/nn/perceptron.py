@@ -36,10 +36,11 @@ from .mlp import Module, Seed, rng_from_seed
 
 __all__ = ["PERCEPTRON_INITS", "NotSeparableWarning", "Perceptron", "Update"]
 
-#: How the weights start: all 0 (scikit-learn's Perceptron), or small random numbers N(0, 0.01²)
-#: drawn from `seed` (Raschka & Mirjalili's perceptron, *Python Machine Learning*, ch. 2). The bias
-#: starts at 0 either way.
-PERCEPTRON_INITS = ("zeros", "normal")
+#: How the weights start: all 0 (scikit-learn's Perceptron), or "small_random", numbers drawn from
+#: N(0, 0.01²) with `seed` (Raschka & Mirjalili's perceptron, *Python Machine Learning*, ch. 2). The
+#: bias starts at 0 either way. Not "normal": for Dense and MLP that word means N(0, 1).
+PERCEPTRON_INITS = ("zeros", "small_random")
+_SMALL_SD = 0.01  # the standard deviation of "small_random"
 
 _STEP = OPS["step"]
 
@@ -65,13 +66,20 @@ class Perceptron(Module):
 
     `w` (a list) and `b` are `Parameter`s labelled w0, w1, ... and b, so `p(x)` is a graph that
     `draw()` and `steps()` show; `predict` and `fit` compute with their `.data`, in the same order.
+    The weights start at 0 (`init="zeros"`) or, with `init="small_random"`, drawn from N(0, 0.01²)
+    with `seed`; the bias starts at 0.
     """
 
     def __init__(self, nin: int, *, init: str = "zeros", seed: Seed = None) -> None:
         nin = check_int("Perceptron", "nin", nin)
+        if init == "normal":  # Dense's and MLP's word for N(0, 1), a hundred times wider than this
+            raise ValueError(
+                "Perceptron: init='normal' is not a perceptron init (for Dense and MLP it means N(0, 1)); "
+                "write init='small_random' for small random weights, N(0, 0.01²), or leave it out for zeros"
+            )
         self.init = check_choice("Perceptron", "init", init, PERCEPTRON_INITS)
         rng = rng_from_seed(seed)
-        start = [rng.gauss(0.0, 0.01) if init == "normal" else 0.0 for _ in range(nin)]
+        start = [rng.gauss(0.0, _SMALL_SD) if init == "small_random" else 0.0 for _ in range(nin)]
         self.w = [Parameter(value, f"w{i}") for i, value in enumerate(start)]
         self.b = Parameter(0.0, "b")
         self.converged = False  # after `fit`: whether an epoch went by without a mistake
