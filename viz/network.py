@@ -340,7 +340,15 @@ def _graph(
         if len(run.target) > 1:
             targets = f"({targets})"
         loss_lines = [("E = ½ Σ (t − out)²", "black"), (f"t = {targets}", "black"), (f"E = {num(run.loss)}", "black")]
-        graph.node("loss", _lines("loss", loss_lines), shape="box", style="rounded,filled", fillcolor=LOSS_FILL)
+        # a wider margin: Graphviz measures "²" narrower than browsers draw it, which clipped the last character
+        graph.node(
+            "loss",
+            _lines("loss", loss_lines),
+            shape="box",
+            style="rounded,filled",
+            fillcolor=LOSS_FILL,
+            margin="0.2,0.08",
+        )
         for name in ids[-1]:
             graph.edge(name, "loss", color=ZERO, style="dashed", arrowsize="0.6")
     # Set last: a graph label set before the subgraphs would be inherited by them.
