@@ -456,6 +456,16 @@ class Tape:
                 result[node] = float(g) / scale
         return result
 
+    def input_gradients(self, grad_output: Any = None) -> np.ndarray:
+        """∂output/∂input for every sample, after `forward`: shape (samples, inputs), a column per
+        input in `self.inputs` order (`grad_output` weighs each sample's output, as in `backward`).
+        The chain rule from a loss on the tape into what computed its inputs. Touches no `.grad`."""
+        adjoints, _ = self._backprop(grad_output)
+        result = np.empty((1 if self._n is None else self._n, len(self.inputs)))
+        for i, x in enumerate(self.inputs):
+            result[:, i] = adjoints[self.slot_of[x]]
+        return result
+
     def adjoint_trace(self, grad_output: Any = None) -> list[AdjointStep]:
         """Every chain-rule term of the backward pass (for the trace table), in `backward_steps()`
         order, with the numbers of the latest `forward`. Touches no `.grad`. A term of a
