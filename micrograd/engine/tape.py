@@ -56,6 +56,7 @@ from __future__ import annotations
 import collections
 import functools
 import keyword
+import math
 import re
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -83,20 +84,32 @@ __all__ = [
 ]
 
 
-def _libm(f: Callable[..., float]) -> Callable[..., Any]:
+#: FLOATS' functions that are `math`'s own but for catching its OverflowError (and returning inf):
+#: on arrays, `math`'s is mapped first (no Python wrapper per element), FLOATS' only on overflow.
+_MATH_UNLESS_OVERFLOW: dict[str, Callable[[float], float]] = {"exp": math.exp, "expm1": math.expm1}
+
+
+def _libm(f: Callable[..., float], unless_overflow: Callable[..., float] | None = None) -> Callable[..., Any]:
     """`f`, one of `FLOATS`' functions (C's libm), applied element by element to arrays.
 
     NumPy ships its own exp, log, tanh, ... (SIMD code that differs between builds and CPUs, and
     here differs from libm's tanh in the last bit for about a quarter of all inputs). Calling
     libm itself keeps every per-sample value bit for bit the scalar engine's, on any machine.
+    `unless_overflow`: `math`'s function that `f` wraps (see `_MATH_UNLESS_OVERFLOW`), tried first.
     """
 
     def elementwise(*args: Any) -> Any:
         if all(np.ndim(a) == 0 for a in args):
             return f(*(float(a) for a in args))
-        arrays = np.broadcast_arrays(*args)
+        arrays = np.broadcast_arrays(*args) if len(args) > 1 else [np.asarray(args[0])]
         columns = [a.ravel().tolist() for a in arrays]
-        return np.fromiter(map(f, *columns), np.float64, arrays[0].size).reshape(arrays[0].shape)
+        size, shape = arrays[0].size, arrays[0].shape
+        if unless_overflow is not None:
+            try:
+                return np.fromiter(map(unless_overflow, *columns), np.float64, size).reshape(shape)
+            except OverflowError:
+                pass
+        return np.fromiter(map(f, *columns), np.float64, size).reshape(shape)
 
     return elementwise
 
@@ -139,7 +152,11 @@ def check_same_functions(floats: Any, arrays: Any) -> None:
 def numpy_namespace(floats: Any) -> types.SimpleNamespace:
     """`floats` for NumPy arrays, checked to define the same functions: `EXACT_NUMPY`'s NumPy
     functions, and every other function of `floats` applied element by element (`_libm`)."""
-    functions = {name: _libm(getattr(floats, name)) for name in sorted(functions_of(floats)) if name not in EXACT_NUMPY}
+    functions = {
+        name: _libm(getattr(floats, name), _MATH_UNLESS_OVERFLOW.get(name) if floats is FLOATS else None)
+        for name in sorted(functions_of(floats))
+        if name not in EXACT_NUMPY
+    }
     namespace = types.SimpleNamespace(**functions, **EXACT_NUMPY)
     check_same_functions(floats, namespace)
     return namespace

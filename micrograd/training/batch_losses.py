@@ -106,12 +106,67 @@ _STRUCTURE: dict[str, tuple[Structure, Structure | None]] = {
 assert set(_STRUCTURE) == {loss.name for loss in KERAS_LOSSES}, "every built-in loss needs its structure here"
 
 
-class _Replay:
-    """One recorded program and, per structure it serves, where each of its inputs comes from."""
+#: Where an input of a loss's program comes from, in the order of `_Layout`'s columns: a model
+#: output, or a `DataConstant.source`.
+_KINDS = ("output", "target", "1 - target", "log target", "max")
 
-    def __init__(self, tape: Tape, sources: list[tuple[str, int]]) -> None:
+
+class _Layout:
+    """The columns a batch's programs are fed from, side by side: the outputs P, the targets T,
+    1 − T, log T and the largest output. Only the kinds some program reads are computed."""
+
+    def __init__(self, outputs: int, targets: int) -> None:
+        self.outputs = outputs
+        widths = {"output": outputs, "target": targets, "1 - target": targets, "log target": targets, "max": 1}
+        self.offset: dict[str, int] = {}
+        self.width = 0
+        for kind in _KINDS:
+            self.offset[kind] = self.width
+            self.width += widths[kind]
+        self.used: set[str] = set()
+
+    def column(self, kind: str, j: int) -> int:
+        if kind not in self.offset:
+            raise ValueError(f"batch_losses: unknown source {kind!r} of a DataConstant")
+        self.used.add(kind)
+        return self.offset[kind] + j
+
+    def matrix(self, P: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """The batch's columns (those no program reads are left unset)."""
+        F = np.empty((P.shape[0], self.width))
+        for kind in self.used:
+            if kind == "output":
+                block = P
+            elif kind == "max":
+                block = P.max(axis=1, keepdims=True)
+            else:
+                T = T.reshape(P.shape[0], -1).astype(np.float64)
+                if kind == "target":
+                    block = T
+                elif kind == "1 - target":
+                    block = 1.0 - T
+                else:  # libm's log, as `math.log` in the graph; read only where T > 0
+                    block = NUMPY.log(np.where(T > 0, T, 1.0))
+            F[:, self.offset[kind] : self.offset[kind] + block.shape[1]] = block
+        return F
+
+
+class _Replay:
+    """One recorded program and, for each structure it serves, where each input comes from: as
+    column numbers into the batch's `_Layout` matrix (`feed[number]`, one per input in
+    `tape.inputs` order) and into dL/dP (`grad[number]`; an input that is not a model output
+    goes to the extra last column, which is dropped)."""
+
+    def __init__(self, tape: Tape) -> None:
         self.tape = tape
-        self.sources = {0: sources}  # structure number -> one source per input, in tape.inputs order
+        self.feed = np.zeros((0, len(tape.inputs)), dtype=np.intp)
+        self.grad = np.zeros((0, len(tape.inputs)), dtype=np.intp)
+
+    def serve(self, sources: list[tuple[str, int]], layout: _Layout) -> int:
+        """Serve one more structure, whose inputs come from `sources`; its number."""
+        self.feed = np.vstack([self.feed, [layout.column(kind, j) for kind, j in sources]])
+        self.grad = np.vstack([self.grad, [j if kind == "output" else layout.outputs for kind, j in sources]])
+        return len(self.feed) - 1
 
 
 def _record(graph: Value | list[Value], outputs: list[Value]) -> tuple[Tape, list[tuple[str, int]]]:
@@ -137,6 +192,8 @@ def _record(graph: Value | list[Value], outputs: list[Value]) -> tuple[Tape, lis
 
 
 def _same_program(a: Tape, b: Tape) -> bool:
+    if len(a.inputs) != len(b.inputs):
+        return False
     try:
         a.check_same_structure(b)
     except DataDependentGraphError:
@@ -144,39 +201,14 @@ def _same_program(a: Tape, b: Tape) -> bool:
     return True
 
 
-class _Columns:
-    """What a program's inputs are fed from, for one batch: each kind of source as a matrix."""
-
-    def __init__(self, P: np.ndarray, T: np.ndarray) -> None:
-        self.P, self.T = P, T.reshape(P.shape[0], -1).astype(np.float64)
-        self._made: dict[str, np.ndarray] = {}
-
-    def of(self, kind: str) -> np.ndarray:
-        if kind not in self._made:
-            T = self.T
-            if kind == "output":
-                made = self.P
-            elif kind == "target":
-                made = T
-            elif kind == "1 - target":
-                made = 1.0 - T
-            elif kind == "log target":  # libm's log, as `math.log` in the graph; only where T > 0 is read
-                made = NUMPY.log(np.where(T > 0, T, 1.0))
-            elif kind == "max":
-                made = self.P.max(axis=1, keepdims=True)
-            else:
-                raise ValueError(f"batch_losses: unknown source {kind!r} of a DataConstant")
-            self._made[kind] = made
-        return self._made[kind]
-
-
 class BatchLoss:
     """A built-in loss (and a softmax layer in front of it) on a whole batch, by tape replay.
 
     `BatchLoss(loss, activation, softmax_layer)(S, T)` takes the model's outputs S (samples,
-    outputs), before the softmax if `softmax_layer`, and the targets as `Loss.targets` gives them (as an array), and returns (the outputs
-    P, the per-sample losses, dL/dS (samples, outputs)). The tapes are recorded when a structure
-    first shows and kept for the next batches: make one per `fit`.
+    outputs), before the softmax if `softmax_layer`, and the targets as `Loss.targets` gives them
+    (as an array), and returns (the outputs P, the per-sample losses, dL/dS (samples, outputs)).
+    A program is recorded when its structure first shows and kept for the next batches: make
+    one `BatchLoss` per `fit`.
     """
 
     def __init__(self, loss: Loss, activation: str | None, softmax_layer: bool = False) -> None:
@@ -185,83 +217,83 @@ class BatchLoss:
         self.softmax = softmax_layer
         self.structure = on_softmax if on_softmax is not None and self.softmax else plain
         self.index = loss.target == "index"
-        self._head: tuple[Tape, list[tuple[str, int]]] | None = None
-        self._numbers: dict[bytes, tuple[_Replay, int]] = {}  # a structure -> its program and number
+        self._head: tuple[Tape, _Layout, np.ndarray, np.ndarray] | None = None  # and its feed and grad columns
+        self._layout: _Layout | None = None
+        self._numbers: dict[bytes, tuple[_Replay, int]] = {}  # a structure -> its program, its number there
         self._replays: list[_Replay] = []
 
     def __call__(self, S: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         P = self._head_forward(S) if self.softmax else S
+        n, k = P.shape
+        if self._layout is None:
+            self._layout = _Layout(k, T.reshape(n, -1).shape[1])
         choices = np.ascontiguousarray(self.structure(P, T), dtype=np.int64)
-        # one byte string per sample (np.unique of rows, axis=0, sorts 20x slower)
-        kinds, which = np.unique(choices.view(np.dtype((np.void, 8 * choices.shape[1]))).ravel(), return_inverse=True)
-        losses = np.empty(P.shape[0])
-        G = np.zeros(P.shape)
-        columns = _Columns(P, T)
-        groups: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for number, kind in enumerate(kinds):
-            rows = np.flatnonzero(which == number)
-            replay, index = self._replay(kind, P, T, int(rows[0]))
-            groups.setdefault(id(replay), []).append((index, rows))
+        # each sample's choices as one byte string: np.unique(axis=0) on the rows sorts 20x slower
+        kinds, which, counts = np.unique(
+            choices.view(np.dtype((np.void, 8 * choices.shape[1]))).ravel(), return_inverse=True, return_counts=True
+        )
+        order = np.argsort(which.reshape(-1), kind="stable")
+        served: dict[int, list[tuple[int, np.ndarray]]] = {}  # id of a program -> (structure number, rows)
+        start = 0
+        for kind, count in zip(kinds, counts.tolist()):
+            rows = order[start : start + count]
+            start += count
+            replay, number = self._replay(kind, P, T, int(rows[0]))
+            served.setdefault(id(replay), []).append((number, rows))
+        F = self._layout.matrix(P, T)
+        losses = np.empty(n)
+        G = np.zeros((n, k + 1))  # the last column takes the gradients of inputs that are not outputs
         for replay in self._replays:
-            members = groups.get(id(replay))
-            if members is None:
+            groups = served.get(id(replay))
+            if groups is None:
                 continue
-            rows = np.concatenate([r for _, r in members])
-            feed = {}
-            for i, node in enumerate(replay.tape.inputs):
-                feed[node] = np.concatenate(
-                    [columns.of(replay.sources[index][i][0])[r, replay.sources[index][i][1]] for index, r in members]
-                )
-            losses[rows] = replay.tape.forward(feed)
-            grads = replay.tape.input_gradients()
-            for i in range(len(replay.tape.inputs)):
-                start = 0
-                for index, r in members:
-                    kind, j = replay.sources[index][i]
-                    if kind == "output":
-                        G[r, j] += grads[start : start + len(r), i]
-                    start += len(r)
+            if len(groups) == 1:
+                structure: np.ndarray | int = groups[0][0]
+                rows = groups[0][1]
+            else:
+                structure = np.repeat([number for number, _ in groups], [len(r) for _, r in groups])
+                rows = np.concatenate([r for _, r in groups])
+            at = rows[:, None]
+            losses[rows] = replay.tape.forward(F[at, replay.feed[structure]])
+            G[at, replay.grad[structure]] = replay.tape.input_gradients()
+        G = G[:, :k]
         return P, losses, self._head_backward(G) if self.softmax else G
 
     def _replay(self, kind: np.void, P: np.ndarray, T: np.ndarray, i: int) -> tuple[_Replay, int]:
         """The program for a structure, recorded from sample i (which has it) when first seen."""
         key = kind.tobytes()
-        if key in self._numbers:
-            return self._numbers[key]
-        outputs = [Value(v) for v in P[i].tolist()]
-        target = int(T[i]) if self.index else T[i].tolist()
-        tape, sources = _record(self.fn(outputs[0] if len(outputs) == 1 else outputs, target), outputs)
-        for replay in self._replays:
-            if len(replay.tape.inputs) == len(sources) and _same_program(replay.tape, tape):
-                number = len(replay.sources)
-                replay.sources[number] = sources
-                self._numbers[key] = (replay, number)
-                return replay, number
-        replay = _Replay(tape, sources)
-        self._replays.append(replay)
-        self._numbers[key] = (replay, 0)
-        return replay, 0
+        if key not in self._numbers:
+            assert self._layout is not None
+            outputs = [Value(v) for v in P[i].tolist()]
+            target = int(T[i]) if self.index else T[i].tolist()
+            tape, sources = _record(self.fn(outputs[0] if len(outputs) == 1 else outputs, target), outputs)
+            replay = next((r for r in self._replays if _same_program(r.tape, tape)), None)
+            if replay is None:
+                replay = _Replay(tape)
+                self._replays.append(replay)
+            self._numbers[key] = (replay, replay.serve(sources, self._layout))
+        return self._numbers[key]
 
     def _head_forward(self, S: np.ndarray) -> np.ndarray:
         """The softmax layer's outputs, by its graph (`losses.softmax`) on a tape."""
+        n, k = S.shape
         if self._head is None:
-            scores = [Value(0.0) for _ in range(S.shape[1])]
-            self._head = _record(softmax(scores), scores)
-        tape, sources = self._head
-        columns = _Columns(S, np.zeros((S.shape[0], 0)))
-        feed = {node: columns.of(kind)[:, j] for node, (kind, j) in zip(tape.inputs, sources)}
-        return np.asarray(tape.forward(feed))
+            scores = [Value(0.0) for _ in range(k)]
+            tape, sources = _record(softmax(scores), scores)
+            layout = _Layout(k, 0)
+            feed = np.array([layout.column(kind, j) for kind, j in sources], dtype=np.intp)
+            grad = np.array([j if kind == "output" else k for kind, j in sources], dtype=np.intp)
+            self._head = tape, layout, feed, grad
+        tape, layout, feed, _ = self._head
+        return np.asarray(tape.forward(layout.matrix(S, np.zeros((n, 0)))[:, feed]))
 
     def _head_backward(self, G: np.ndarray) -> np.ndarray:
         """dL/dS from dL/dP, back through the softmax's tape."""
         assert self._head is not None
-        tape, sources = self._head
-        grads = tape.input_gradients(G)
-        dS = np.zeros(G.shape)
-        for i, (kind, j) in enumerate(sources):
-            if kind == "output":
-                dS[:, j] += grads[:, i]
-        return dS
+        tape, _, _, grad = self._head
+        dS = np.empty((G.shape[1] + 1, G.shape[0]))
+        dS[grad] = tape.input_gradients(G).T  # each score is one input; the max's go to the last row
+        return dS[:-1].T
 
 
 def batch_loss(loss: Loss, activation: str | None, softmax_layer: bool = False) -> BatchLoss | None:
