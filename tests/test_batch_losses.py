@@ -76,6 +76,9 @@ def test_each_built_in_loss_on_a_batch_is_the_scalar_engines(case):
     expected_losses, expected_grads = _scalar(loss, activation, P, T)
     np.testing.assert_allclose(losses, expected_losses, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(grads, expected_grads, rtol=1e-12, atol=1e-15)
+    # the same ops in the same order, with libm's functions: bit for bit the scalar engine's
+    np.testing.assert_array_equal(losses, expected_losses)
+    np.testing.assert_array_equal(grads, expected_grads)
 
 
 def test_every_built_in_loss_has_a_batch_form_and_a_loss_of_your_own_has_none():
@@ -98,6 +101,9 @@ def test_the_softmax_head_and_its_backward_are_the_scalar_engines():
         np.testing.assert_allclose(P[i], [p.data for p in probabilities], rtol=1e-12)
         np.testing.assert_allclose(losses[i], sample_loss.data, rtol=1e-12)
         np.testing.assert_allclose(grads[i], [s.grad for s in scores], rtol=1e-11, atol=1e-15)
+        np.testing.assert_array_equal(P[i], [p.data for p in probabilities])
+        np.testing.assert_array_equal(losses[i], sample_loss.data)
+        np.testing.assert_array_equal(grads[i], [s.grad for s in scores])
 
 
 def test_no_derivative_is_written_in_batch_losses():

@@ -14,9 +14,12 @@ is left out, a class index picks a score. So the graph is recorded once per *str
 shows, from a sample that has it: `_STRUCTURE` computes, for each built-in loss, the choices each
 sample's graph makes (the `if`s of `losses.py`, as numbers; tests/test_batch_losses.py checks
 every branch against the scalar engine). Structures whose programs are the same (the target
-class 3 or 7 of a cross-entropy: `-log p_k`) share one tape, fed each sample's own columns. The
-numbers a graph takes from the data (targets, the largest score a softmax subtracts) are
-`DataConstant`s, which the tape takes as inputs, fed per sample from where they came from.
+class 3 or 7 of a cross-entropy: `-log p_k`) share one program, fed each sample's own columns,
+and all the programs run side by side on one tape (`BatchLoss._programs`): one forward and one
+backward pass per batch. The numbers a graph takes from the data (targets, the largest score a
+softmax subtracts) are `DataConstant`s, which the tape takes as inputs, fed per sample from
+where they came from. Losses and gradients are bit for bit the scalar engine's: the same ops in
+the same order, with the same libm functions.
 
 A loss of your own is built per sample by the scalar engine (`batch_loss` returns None).
 """
@@ -68,7 +71,8 @@ def _binary_cross_entropy(P: np.ndarray, T: np.ndarray) -> np.ndarray:
 
 
 def _on_distribution(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    return np.hstack([Y > 0, Y == 1.0, _clip_side(P)]).astype(np.intp)
+    kept = Y > 0  # only these classes' terms are built, so only their clipping counts
+    return np.hstack([kept, Y == 1.0, _clip_side(P) * kept]).astype(np.intp)
 
 
 def _categorical_cross_entropy(P: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -84,7 +88,8 @@ def _class_index(P: np.ndarray, T: np.ndarray) -> np.ndarray:
 
 
 def _kl_divergence(P: np.ndarray, T: np.ndarray) -> np.ndarray:
-    return np.hstack([T.reshape(P.shape) > 0, _clip_side(P, high=1.0)]).astype(np.intp)
+    kept = T.reshape(P.shape) > 0
+    return np.hstack([kept, _clip_side(P, high=1.0) * kept]).astype(np.intp)
 
 
 def _hinge(P: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -221,6 +226,9 @@ class BatchLoss:
         self._layout: _Layout | None = None
         self._numbers: dict[bytes, tuple[_Replay, int]] = {}  # a structure -> its program, its number there
         self._replays: list[_Replay] = []
+        self._union: Tape | None = None  # every program on one tape (`_programs`)
+        self._resting = np.zeros(0)
+        self._columns: list[np.ndarray] = []  # each program's inputs among the union's
 
     def __call__(self, S: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         P = self._head_forward(S) if self.softmax else S
@@ -240,10 +248,12 @@ class BatchLoss:
             start += count
             replay, number = self._replay(kind, P, T, int(rows[0]))
             served.setdefault(id(replay), []).append((number, rows))
+        programs = self._programs()
         F = self._layout.matrix(P, T)
-        losses = np.empty(n)
-        G = np.zeros((n, k + 1))  # the last column takes the gradients of inputs that are not outputs
-        for replay in self._replays:
+        X = np.repeat(self._resting[None, :], n, axis=0)  # every program's inputs, at rest
+        seeds = np.zeros((n, len(self._replays)))
+        placed = []
+        for number, replay in enumerate(self._replays):
             groups = served.get(id(replay))
             if groups is None:
                 continue
@@ -251,13 +261,36 @@ class BatchLoss:
                 structure: np.ndarray | int = groups[0][0]
                 rows = groups[0][1]
             else:
-                structure = np.repeat([number for number, _ in groups], [len(r) for _, r in groups])
+                structure = np.repeat([s for s, _ in groups], [len(r) for _, r in groups])
                 rows = np.concatenate([r for _, r in groups])
-            at = rows[:, None]
-            losses[rows] = replay.tape.forward(F[at, replay.feed[structure]])
-            G[at, replay.grad[structure]] = replay.tape.input_gradients()
+            at, columns = rows[:, None], self._columns[number]
+            X[at, columns] = F[at, replay.feed[structure]]
+            seeds[rows, number] = 1.0
+            placed.append((number, rows, at, columns, replay.grad[structure]))
+        out = programs.forward(X)
+        grads = programs.input_gradients(seeds)
+        losses = np.empty(n)
+        G = np.zeros((n, k + 1))  # the last column takes the gradients of inputs that are not outputs
+        for number, rows, at, columns, grad in placed:
+            losses[rows] = out[rows, number]
+            G[at, grad] = grads[at, columns]
         G = G[:, :k]
         return P, losses, self._head_backward(G) if self.softmax else G
+
+    def _programs(self) -> Tape:
+        """Every program so far on one tape, their graphs side by side (one output each), so that a
+        batch runs them all in one forward and one backward pass: a sample's row feeds its own
+        program's inputs, and every other program the values that program was recorded on (`_resting`:
+        inside its ops' domains); only its own program's output is read, and only its gradient seeded."""
+        if self._union is None or len(self._union.outputs) != len(self._replays):
+            inputs = [x for replay in self._replays for x in replay.tape.inputs]
+            self._union = Tape.record([r.tape.outputs[0] for r in self._replays], inputs=inputs, lower=False)
+            self._resting = np.array([x.data for x in inputs])
+            self._columns, start = [], 0
+            for replay in self._replays:
+                self._columns.append(np.arange(start, start + len(replay.tape.inputs)))
+                start += len(replay.tape.inputs)
+        return self._union
 
     def _replay(self, kind: np.void, P: np.ndarray, T: np.ndarray, i: int) -> tuple[_Replay, int]:
         """The program for a structure, recorded from sample i (which has it) when first seen."""
