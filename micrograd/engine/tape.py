@@ -274,9 +274,14 @@ class Tape:
             self._varying[ins.out] = ins.varying
         #: The layers run as matrix products (see `Layer`); the rest runs op by op.
         self.layers: tuple[Layer, ...] = tuple(_find_layers(self)) if lower else ()
-        self._schedule = _Schedule(self, list(self.layers))
         self._values: _Values | None = None  # every slot's value after the latest forward
         self._n: int | None = None  # the batch size of the latest forward (None: no sample axis)
+
+    @functools.cached_property
+    def _schedule(self) -> _Schedule:
+        """How the program runs on arrays, planned at the first forward (a tape only compared
+        with another, as `check_same_structure` does, never needs one)."""
+        return _Schedule(self, list(self.layers))
 
     @functools.cached_property
     def names(self) -> list[str]:
