@@ -400,13 +400,15 @@ class MatMul:
         terms: np.ndarray,
         grad: np.ndarray,
         adjoints: dict[int, Any] | None,
+        inputs: bool = False,
     ) -> None:
-        """From G = ∂/∂z (`upstream`, a row per neuron): the inputs' terms G @ W into `terms`,
+        """From G = ∂/∂z (`upstream`, a row per neuron): the inputs' terms G @ W into `terms` (needed
+        when an input is not a tape input, or `inputs`: the tape's inputs' gradients are asked for),
         G.T @ X and Σ G into the parameters' `grad`; with `adjoints`, every node of the layer's
         chains gets its neuron's G (what `Tape.gradients` reports for them)."""
         W, _ = self.parameters(theta)
         X = table[self.x_rows]
-        if self.inputs_need_terms or adjoints is not None:
+        if self.inputs_need_terms or adjoints is not None or inputs:
             np.matmul(W.T, upstream, out=terms[self.terms[0] : self.terms[1]])
         if self.weights_on_grid:
             gW, gb = self.parameters(grad)

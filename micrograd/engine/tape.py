@@ -484,7 +484,7 @@ class Tape:
         """∂output/∂input for every sample, after `forward`: shape (samples, inputs), a column per
         input in `self.inputs` order (`grad_output` weighs each sample's output, as in `backward`).
         The chain rule from a loss on the tape into what computed its inputs. Touches no `.grad`."""
-        adjoints, _ = self._backprop(grad_output)
+        adjoints, _ = self._backprop(grad_output, every_node=False, inputs=True)
         result = np.empty((1 if self._n is None else self._n, len(self.inputs)))
         for i, x in enumerate(self.inputs):
             result[:, i] = adjoints[self.slot_of[x]]
@@ -687,13 +687,13 @@ class Tape:
         return shared, inputs, n
 
     def _backprop(
-        self, grad_output: Any, trace: list | None = None, every_node: bool = True
+        self, grad_output: Any, trace: list | None = None, every_node: bool = True, inputs: bool = False
     ) -> tuple[dict[int, Any], np.ndarray]:
         """The adjoint of every slot: one per sample (an array) for a per-sample slot, summed over
         the batch for a shared one (a parameter's, before `reduce`); see `_Schedule.backward`."""
         values = self._require_forward()
         rows = 1 if self._n is None else self._n
-        return self._schedule.backward(values, self._seeds(grad_output, rows), rows, trace, every_node)
+        return self._schedule.backward(values, self._seeds(grad_output, rows), rows, trace, every_node, inputs)
 
     def _seeds(self, grad_output: Any, rows: int) -> list[np.ndarray]:
         k = len(self._output_slots)
@@ -1219,11 +1219,17 @@ class _Schedule:
                 shared[out] = op.forward(FLOATS, x, y)
 
     def backward(
-        self, values: _Values, seeds: list[np.ndarray], rows: int, trace: list | None, every_node: bool
+        self,
+        values: _Values,
+        seeds: list[np.ndarray],
+        rows: int,
+        trace: list | None,
+        every_node: bool,
+        inputs: bool = False,
     ) -> tuple[dict[int, Any], np.ndarray]:
         """(adjoints, parameter gradients): the adjoint of every node if `every_node`, else of the
-        shared nodes the shared instructions need; the gradient of every parameter, summed over the
-        batch, as a flat array in `Tape.parameters` order."""
+        shared nodes the shared instructions need (and of the inputs, if `inputs`); the gradient
+        of every parameter, summed over the batch, as a flat array in `Tape.parameters` order."""
         tape = self.tape
         table = values.table
         terms = np.empty((self.n_terms, rows))
@@ -1238,7 +1244,7 @@ class _Schedule:
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
                 if isinstance(g, MatMul):
-                    g.backward(table, values.theta, upstream, terms, grad, adjoints if every_node else None)
+                    g.backward(table, values.theta, upstream, terms, grad, adjoints if every_node else None, inputs)
                     continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
@@ -1255,7 +1261,7 @@ class _Schedule:
                 if every_node:
                     for j, s in enumerate(g.out_slots):
                         adjoints[s] = upstream[j]
-            if every_node:
+            if every_node or inputs:
                 for s, total in zip(self.inputs, _sum_ranks(terms, self.input_ranks, len(self.inputs), rows)):
                     adjoints[s] = total
             if self.shared_with_terms:  # shared nodes read op by op: summed over the batch, in order
