@@ -120,5 +120,5 @@ def test_a_structure_seen_again_is_not_recorded_again_and_classes_share_one_prog
     replay = batch_loss(loss, "softmax", softmax_layer=True)
     for _ in range(3):
         replay(rng.normal(size=(64, 10)), rng.integers(0, 10, 64).astype(np.float64))
-    assert len(replay._replays) == 1  # -log p_k for every class k: one program, fed column k
+    assert len(replay._tapes) == 1  # -log p_k for every class k: one program, fed column k
     assert len(replay._numbers) == 10

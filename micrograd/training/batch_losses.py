@@ -136,9 +136,12 @@ class _Layout:
         self.used.add(kind)
         return self.offset[kind] + j
 
-    def matrix(self, P: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """The batch's columns (those no program reads are left unset)."""
-        F = np.empty((P.shape[0], self.width))
+    def matrix(self, P: np.ndarray, T: np.ndarray, resting: np.ndarray | None = None) -> np.ndarray:
+        """The batch's columns (those no program reads are left unset), then `resting`'s values
+        in every row."""
+        F = np.empty((P.shape[0], self.width + (0 if resting is None else len(resting))))
+        if resting is not None:
+            F[:, self.width :] = resting
         for kind in self.used:
             if kind == "output":
                 block = P
@@ -154,24 +157,6 @@ class _Layout:
                     block = NUMPY.log(np.where(T > 0, T, 1.0))
             F[:, self.offset[kind] : self.offset[kind] + block.shape[1]] = block
         return F
-
-
-class _Replay:
-    """One recorded program and, for each structure it serves, where each input comes from: as
-    column numbers into the batch's `_Layout` matrix (`feed[number]`, one per input in
-    `tape.inputs` order) and into dL/dP (`grad[number]`; an input that is not a model output
-    goes to the extra last column, which is dropped)."""
-
-    def __init__(self, tape: Tape) -> None:
-        self.tape = tape
-        self.feed = np.zeros((0, len(tape.inputs)), dtype=np.intp)
-        self.grad = np.zeros((0, len(tape.inputs)), dtype=np.intp)
-
-    def serve(self, sources: list[tuple[str, int]], layout: _Layout) -> int:
-        """Serve one more structure, whose inputs come from `sources`; its number."""
-        self.feed = np.vstack([self.feed, [layout.column(kind, j) for kind, j in sources]])
-        self.grad = np.vstack([self.grad, [j if kind == "output" else layout.outputs for kind, j in sources]])
-        return len(self.feed) - 1
 
 
 def _record(graph: Value | list[Value], outputs: list[Value]) -> tuple[Tape, list[tuple[str, int]]]:
@@ -224,11 +209,14 @@ class BatchLoss:
         self.index = loss.target == "index"
         self._head: tuple[Tape, _Layout, np.ndarray, np.ndarray] | None = None  # and its feed and grad columns
         self._layout: _Layout | None = None
-        self._numbers: dict[bytes, tuple[_Replay, int]] = {}  # a structure -> its program, its number there
-        self._replays: list[_Replay] = []
-        self._union: Tape | None = None  # every program on one tape (`_programs`)
-        self._resting = np.zeros(0)
-        self._columns: list[np.ndarray] = []  # each program's inputs among the union's
+        self._numbers: dict[bytes, int] = {}  # a structure (its choices) -> its number
+        self._structures: list[tuple[int, list[tuple[str, int]]]] = []  # its program, its inputs' sources
+        self._tapes: list[Tape] = []  # the programs, each recorded once
+        self._union: Tape | None = None  # all of them on one tape (`_programs`), and from there:
+        self._resting = np.zeros(0)  # each input's value at rest
+        self._feed = np.zeros((0, 0), dtype=np.intp)  # per structure, each input's column to read
+        self._grad = np.zeros((0, 0), dtype=np.intp)  # per structure, each input's output (or k: none)
+        self._program_of = np.zeros(0, dtype=np.intp)  # per structure, its program
 
     def __call__(self, S: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         P = self._head_forward(S) if self.softmax else S
@@ -237,75 +225,65 @@ class BatchLoss:
             self._layout = _Layout(k, T.reshape(n, -1).shape[1])
         choices = np.ascontiguousarray(self.structure(P, T), dtype=np.int64)
         # each sample's choices as one byte string: np.unique(axis=0) on the rows sorts 20x slower
-        kinds, which, counts = np.unique(
-            choices.view(np.dtype((np.void, 8 * choices.shape[1]))).ravel(), return_inverse=True, return_counts=True
+        kinds, first, which = np.unique(
+            choices.view(np.dtype((np.void, 8 * choices.shape[1]))).ravel(), return_index=True, return_inverse=True
         )
-        order = np.argsort(which.reshape(-1), kind="stable")
-        served: dict[int, list[tuple[int, np.ndarray]]] = {}  # id of a program -> (structure number, rows)
-        start = 0
-        for kind, count in zip(kinds, counts.tolist()):
-            rows = order[start : start + count]
-            start += count
-            replay, number = self._replay(kind, P, T, int(rows[0]))
-            served.setdefault(id(replay), []).append((number, rows))
+        numbers = [self._structure(kind, P, T, i) for kind, i in zip(kinds, first.tolist())]
+        structure = np.array(numbers, dtype=np.intp)[which.reshape(-1)]  # each sample's
         programs = self._programs()
-        F = self._layout.matrix(P, T)
-        X = np.repeat(self._resting[None, :], n, axis=0)  # every program's inputs, at rest
-        seeds = np.zeros((n, len(self._replays)))
-        placed = []
-        for number, replay in enumerate(self._replays):
-            groups = served.get(id(replay))
-            if groups is None:
-                continue
-            if len(groups) == 1:
-                structure: np.ndarray | int = groups[0][0]
-                rows = groups[0][1]
-            else:
-                structure = np.repeat([s for s, _ in groups], [len(r) for _, r in groups])
-                rows = np.concatenate([r for _, r in groups])
-            at, columns = rows[:, None], self._columns[number]
-            X[at, columns] = F[at, replay.feed[structure]]
-            seeds[rows, number] = 1.0
-            placed.append((number, rows, at, columns, replay.grad[structure]))
-        out = programs.forward(X)
-        grads = programs.input_gradients(seeds)
-        losses = np.empty(n)
+        program = self._program_of[structure]
+        X = np.take_along_axis(self._layout.matrix(P, T, self._resting), self._feed[structure], axis=1)
+        seeds = np.zeros((n, len(self._tapes)))
+        every = np.arange(n)
+        seeds[every, program] = 1.0
+        losses = programs.forward(X)[every, program]
         G = np.zeros((n, k + 1))  # the last column takes the gradients of inputs that are not outputs
-        for number, rows, at, columns, grad in placed:
-            losses[rows] = out[rows, number]
-            G[at, grad] = grads[at, columns]
+        G[every[:, None], self._grad[structure]] = programs.input_gradients(seeds)
         G = G[:, :k]
         return P, losses, self._head_backward(G) if self.softmax else G
+
+    def _structure(self, kind: np.void, P: np.ndarray, T: np.ndarray, i: int) -> int:
+        """The number of a structure; its program recorded from sample i (which has it) when first
+        seen, and kept as a new program unless it is one already kept (`_programs` makes them one tape)."""
+        key = kind.tobytes()
+        if key not in self._numbers:
+            outputs = [Value(v) for v in P[i].tolist()]
+            target = int(T[i]) if self.index else T[i].tolist()
+            tape, sources = _record(self.fn(outputs[0] if len(outputs) == 1 else outputs, target), outputs)
+            program = next((p for p, kept in enumerate(self._tapes) if _same_program(kept, tape)), None)
+            if program is None:
+                program = len(self._tapes)
+                self._tapes.append(tape)
+            self._numbers[key] = len(self._structures)
+            self._structures.append((program, sources))
+        return self._numbers[key]
 
     def _programs(self) -> Tape:
         """Every program so far on one tape, their graphs side by side (one output each), so that a
         batch runs them all in one forward and one backward pass: a sample's row feeds its own
-        program's inputs, and every other program the values that program was recorded on (`_resting`:
-        inside its ops' domains); only its own program's output is read, and only its gradient seeded."""
-        if self._union is None or len(self._union.outputs) != len(self._replays):
-            inputs = [x for replay in self._replays for x in replay.tape.inputs]
-            self._union = Tape.record([r.tape.outputs[0] for r in self._replays], inputs=inputs, lower=False)
+        program's inputs, and every other program the values that program was recorded on
+        (`_resting`: inside its ops' domains); only its own program's output is read, and only its
+        gradient seeded. Made again, with the tables of where each input comes from, when a
+        structure shows that was not seen before."""
+        if self._union is None or len(self._feed) != len(self._structures):
+            layout = self._layout
+            assert layout is not None
+            inputs = [x for tape in self._tapes for x in tape.inputs]
+            if self._union is None or len(self._union.outputs) != len(self._tapes):
+                self._union = Tape.record([tape.outputs[0] for tape in self._tapes], inputs=inputs, lower=False)
             self._resting = np.array([x.data for x in inputs])
-            self._columns, start = [], 0
-            for replay in self._replays:
-                self._columns.append(np.arange(start, start + len(replay.tape.inputs)))
-                start += len(replay.tape.inputs)
+            starts = np.cumsum([0] + [len(tape.inputs) for tape in self._tapes])
+            m = len(inputs)
+            self._feed = np.empty((len(self._structures), m), dtype=np.intp)
+            self._grad = np.empty((len(self._structures), m), dtype=np.intp)
+            for number, (program, sources) in enumerate(self._structures):
+                own = slice(starts[program], starts[program + 1])
+                self._feed[number] = layout.width + np.arange(m)  # the other programs' inputs: at rest
+                self._feed[number, own] = [layout.column(kind, j) for kind, j in sources]
+                self._grad[number] = layout.outputs  # dropped
+                self._grad[number, own] = [j if kind == "output" else layout.outputs for kind, j in sources]
+            self._program_of = np.array([program for program, _ in self._structures], dtype=np.intp)
         return self._union
-
-    def _replay(self, kind: np.void, P: np.ndarray, T: np.ndarray, i: int) -> tuple[_Replay, int]:
-        """The program for a structure, recorded from sample i (which has it) when first seen."""
-        key = kind.tobytes()
-        if key not in self._numbers:
-            assert self._layout is not None
-            outputs = [Value(v) for v in P[i].tolist()]
-            target = int(T[i]) if self.index else T[i].tolist()
-            tape, sources = _record(self.fn(outputs[0] if len(outputs) == 1 else outputs, target), outputs)
-            replay = next((r for r in self._replays if _same_program(r.tape, tape)), None)
-            if replay is None:
-                replay = _Replay(tape)
-                self._replays.append(replay)
-            self._numbers[key] = (replay, replay.serve(sources, self._layout))
-        return self._numbers[key]
 
     def _head_forward(self, S: np.ndarray) -> np.ndarray:
         """The softmax layer's outputs, by its graph (`losses.softmax`) on a tape."""
