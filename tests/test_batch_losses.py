@@ -122,3 +122,26 @@ def test_a_structure_seen_again_is_not_recorded_again_and_classes_share_one_prog
         replay(rng.normal(size=(64, 10)), rng.integers(0, 10, 64).astype(np.float64))
     assert len(replay._tapes) == 1  # -log p_k for every class k: one program, fed column k
     assert len(replay._numbers) == 10
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_evaluate_gives_the_scalar_engines_loss_bit_for_bit(output):
+    """`evaluate` replays a built-in loss on a tape too: the mean of the very per-sample losses
+    the scalar engine builds, math.fsum'd."""
+    import math
+
+    from micrograd import Dense, Sequential
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(scale=2.0, size=(30, 3))
+    units, name = (4, "sparse_categorical_crossentropy") if output == "softmax" else (1, "binary_crossentropy")
+    y = rng.integers(0, units if units > 1 else 2, 30)
+    model = Sequential([Dense(5, "tanh"), Dense(units, output)], input_dim=3, seed=0)
+    model.compile(loss=name, optimizer="sgd")
+    loss = as_loss(name)
+    fn = loss.for_output(output)
+    expected = []
+    for row, target in zip(model.predict(X).tolist(), loss.targets(y)):
+        outs = [Value(v) for v in row]
+        expected.append(fn(outs[0] if len(outs) == 1 else outs, target).data)
+    assert model.evaluate(X, y) == math.fsum(expected) / len(expected)

@@ -250,9 +250,10 @@ def test_fit_records_the_model_once_and_predict_reuses_it(monkeypatch):
     model.predict(X)
     model.fit(X, y, epochs=1, verbose=0)
     assert calls.count("model") == 1
-    # the loss: per fit, each structure the data shows (targets 0 and 1: two programs, both in
-    # the first batch) and the tape that runs them side by side; none per step
-    assert calls.count("loss") == 2 * (2 + 1)
+    # the loss: per fit and per evaluation (the validation data's, after each of the first fit's
+    # two epochs), each structure the data shows (targets 0 and 1: two programs, both in the first
+    # batch) and the tape that runs them side by side; none per step
+    assert calls.count("loss") == (2 + 2) * (2 + 1)
 
 
 def test_a_softmax_output_reaches_the_loss_as_probabilities_on_the_tape():

@@ -277,13 +277,18 @@ def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedEr
 
 
 def evaluate(model: TrainableModel, X: np.ndarray, y: np.ndarray, predictions: np.ndarray | None = None) -> list[float]:
-    """[loss, metric, ...] on checked data, without dropout and without building a graph."""
+    """[loss, metric, ...] on checked data, without dropout: a built-in loss by its graph replayed
+    on a tape (`batch_losses`, recorded once per call), any other one sample at a time."""
     targets = model.loss.targets(y)
     if predictions is None:
         predictions = model.predict_checked(X)
-    sample_loss = sample_loss_fn(model)
-    with no_grad():
-        losses = [sample_loss([Value(v) for v in row], t).data for row, t in zip(predictions.tolist(), targets)]
+    on_batch = batch_loss(model.loss, model.output_activation)
+    if on_batch is not None and np.isfinite(predictions).all():  # a built-in loss: its graph on a tape
+        losses = on_batch(predictions, np.asarray(targets, dtype=np.float64))[1].tolist()
+    else:  # a loss of your own, or outputs its checks must name: one graph per sample
+        sample_loss = sample_loss_fn(model)
+        with no_grad():
+            losses = [sample_loss([Value(v) for v in row], t).data for row, t in zip(predictions.tolist(), targets)]
     return [math.fsum(losses) / len(losses), *(float(m(y, predictions)) for m in model.metrics)]
 
 
