@@ -223,10 +223,13 @@ class BatchLoss:
         n, k = P.shape
         if self._layout is None:
             self._layout = _Layout(k, T.reshape(n, -1).shape[1])
-        choices = np.ascontiguousarray(self.structure(P, T), dtype=np.int64)
-        # each sample's choices as one byte string: np.unique(axis=0) on the rows sorts 20x slower
+        # each sample's choices as one byte string (np.unique(axis=0) on the rows sorts 20x slower), a
+        # byte per choice: each is a branch (0, 1, 2) or a class index, below k
+        choices = np.ascontiguousarray(self.structure(P, T), dtype=np.int8 if k < 128 else np.int64)
         kinds, first, which = np.unique(
-            choices.view(np.dtype((np.void, 8 * choices.shape[1]))).ravel(), return_index=True, return_inverse=True
+            choices.view(np.dtype((np.void, choices.itemsize * choices.shape[1]))).ravel(),
+            return_index=True,
+            return_inverse=True,
         )
         numbers = [self._structure(kind, P, T, i) for kind, i in zip(kinds, first.tolist())]
         structure = np.array(numbers, dtype=np.intp)[which.reshape(-1)]  # each sample's
