@@ -145,3 +145,23 @@ def test_evaluate_gives_the_scalar_engines_loss_bit_for_bit(output):
         outs = [Value(v) for v in row]
         expected.append(fn(outs[0] if len(outs) == 1 else outs, target).data)
     assert model.evaluate(X, y) == math.fsum(expected) / len(expected)
+
+
+def test_a_loss_of_many_shapes_runs_per_sample_past_the_limit_with_the_same_numbers(monkeypatch):
+    """Huber over 6 outputs has up to 2**6 structures: past MAX_STRUCTURES a batch runs one graph
+    per sample, and gives the same numbers as the replay."""
+    rng = np.random.default_rng(5)
+    P = rng.normal(size=(40, 6))
+    T = P + rng.normal(scale=1.5, size=(40, 6))
+    loss = as_loss("huber")
+    replayed = batch_loss(loss, None)(P, T)
+    monkeypatch.setattr(batch_losses, "MAX_STRUCTURES", 3)
+    limited = batch_loss(loss, None)
+    per_sample = limited(P, T)
+    assert len(limited._structures) <= 3
+    for got, expected in zip(per_sample, replayed):
+        np.testing.assert_array_equal(got, expected)
+    monkeypatch.setattr(batch_losses, "MAX_STRUCTURES", 256)
+    monkeypatch.setattr(batch_losses, "MAX_PROGRAMS", 1)
+    for got, expected in zip(batch_loss(loss, None)(P, T), replayed):
+        np.testing.assert_array_equal(got, expected)

@@ -191,6 +191,16 @@ def _same_program(a: Tape, b: Tape) -> bool:
     return True
 
 
+#: At most this many structures (and programs) per `BatchLoss`: a loss whose graph takes many
+#: shapes (huber over many outputs, KL over distributions with zeros anywhere) would otherwise
+#: record without end. A batch that would need one more runs one graph per sample instead.
+MAX_STRUCTURES, MAX_PROGRAMS = 256, 32
+
+
+class _TooMany(Exception):
+    """A batch needs a structure or program beyond `MAX_STRUCTURES` / `MAX_PROGRAMS`."""
+
+
 class BatchLoss:
     """A built-in loss (and a softmax layer in front of it) on a whole batch, by tape replay.
 
@@ -231,7 +241,10 @@ class BatchLoss:
             return_index=True,
             return_inverse=True,
         )
-        numbers = [self._structure(kind, P, T, i) for kind, i in zip(kinds, first.tolist())]
+        try:
+            numbers = [self._structure(kind, P, T, i) for kind, i in zip(kinds, first.tolist())]
+        except _TooMany:
+            return self._per_sample(S, T)
         structure = np.array(numbers, dtype=np.intp)[which.reshape(-1)]  # each sample's
         programs = self._programs()
         program = self._program_of[structure]
@@ -250,11 +263,15 @@ class BatchLoss:
         seen, and kept as a new program unless it is one already kept (`_programs` makes them one tape)."""
         key = kind.tobytes()
         if key not in self._numbers:
+            if len(self._structures) >= MAX_STRUCTURES:
+                raise _TooMany
             outputs = [Value(v) for v in P[i].tolist()]
             target = int(T[i]) if self.index else T[i].tolist()
             tape, sources = _record(self.fn(outputs[0] if len(outputs) == 1 else outputs, target), outputs)
             program = next((p for p, kept in enumerate(self._tapes) if _same_program(kept, tape)), None)
             if program is None:
+                if len(self._tapes) >= MAX_PROGRAMS:
+                    raise _TooMany
                 program = len(self._tapes)
                 self._tapes.append(tape)
             self._numbers[key] = len(self._structures)
@@ -287,6 +304,18 @@ class BatchLoss:
                 self._grad[number, own] = [j if kind == "output" else layout.outputs for kind, j in sources]
             self._program_of = np.array([program for program, _ in self._structures], dtype=np.intp)
         return self._union
+
+    def _per_sample(self, S: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What `__call__` returns, from one graph of Values per sample and its backward pass."""
+        P, losses, G = np.empty(S.shape), np.empty(S.shape[0]), np.empty(S.shape)
+        for i, row in enumerate(S.tolist()):
+            scores = [Value(v) for v in row]
+            outputs = softmax(scores) if self.softmax else scores
+            target = int(T[i]) if self.index else T[i].tolist()
+            loss = self.fn(outputs[0] if len(outputs) == 1 else outputs, target)
+            loss.backward()
+            P[i], losses[i], G[i] = [o.data for o in outputs], loss.data, [s.grad for s in scores]
+        return P, losses, G
 
     def _head_forward(self, S: np.ndarray) -> np.ndarray:
         """The softmax layer's outputs, by its graph (`losses.softmax`) on a tape."""
