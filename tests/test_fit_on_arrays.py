@@ -239,8 +239,9 @@ def test_fit_records_the_model_once_and_predict_reuses_it(monkeypatch):
     original = tape_module.Tape.record.__func__
 
     def counting(cls, *args, **kwargs):
-        calls.append(1)
-        return original(cls, *args, **kwargs)
+        tape = original(cls, *args, **kwargs)
+        calls.append("model" if tape.parameters else "loss")  # a loss's tape has no parameters
+        return tape
 
     monkeypatch.setattr(tape_module.Tape, "record", classmethod(counting))
     X, y = make_moons(20, noise=0.1, seed=0)
@@ -248,7 +249,11 @@ def test_fit_records_the_model_once_and_predict_reuses_it(monkeypatch):
     model.fit(X, y, epochs=2, batch_size=5, verbose=0, validation_split=0.2)
     model.predict(X)
     model.fit(X, y, epochs=1, verbose=0)
-    assert len(calls) == 1
+    assert calls.count("model") == 1
+    # the loss: per fit and per evaluation (the validation data's, after each of the first fit's
+    # two epochs), each structure the data shows (targets 0 and 1: two programs, both in the first
+    # batch) and the tape that runs them side by side; none per step
+    assert calls.count("loss") == (2 + 2) * (2 + 1)
 
 
 def test_a_softmax_output_reaches_the_loss_as_probabilities_on_the_tape():

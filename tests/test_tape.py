@@ -418,3 +418,29 @@ def test_a_domain_error_inside_a_group_names_the_failing_line():
     message = r"log\(-0.5\) is undefined \(node 'v5'\).*\(at sample 1, tape line 6: `v6 = log\(v5\)`\)"
     with pytest.raises(ValueError, match=message):
         tape.forward({x: [1.0, -1.5]})
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_input_gradients_are_each_samples_gradient_with_respect_to_the_inputs(lower):
+    """Tape.input_gradients against the scalar engine, sample by sample: a lowered layer reading
+    only the tape's inputs still passes its G @ W back to them; grad_output weighs each sample."""
+    rng = np.random.default_rng(3)
+    model = MLP(3, [4, 2], seed=1)
+    xs = [Value(0.0, f"x{j}") for j in range(3)]
+    out = model(xs)
+    loss = (out[0] - 0.5) ** 2 + out[1].tanh()
+    tape = Tape.record(loss, inputs=xs, lower=lower)
+    assert bool(tape.layers) == lower
+    X = rng.normal(size=(6, 3))
+    weights = rng.normal(size=6)
+    tape.forward(X)
+    got = tape.input_gradients(weights)
+    assert got.shape == (6, 3)
+    for i in range(6):
+        leaves = [Value(v) for v in X[i].tolist()]
+        outs = model(leaves)
+        ((outs[0] - 0.5) ** 2 + outs[1].tanh()).backward()
+        expected = [weights[i] * leaf.grad for leaf in leaves]
+        np.testing.assert_allclose(got[i], expected, rtol=1e-12, atol=1e-15)
+    every = tape.gradients(reduce="sum", grad_output=weights)
+    np.testing.assert_array_equal(got, np.column_stack([every[x] for x in xs]))

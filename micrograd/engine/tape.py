@@ -9,8 +9,8 @@ reverse. That is what "vectorisation" means: the same program, one array operati
 
 Lowering. Nearly every node of a network's graph belongs to a weighted sum
 `b + w0·x0 + w1·x1 + ...` (what `weighted_sum` builds for each neuron). When it records, the tape
-finds the neurons that read the same inputs, by structure (`_find_layers`), and runs each such
-layer as ONE matrix product `X @ W.T + b` forward and `G.T @ X`, `G @ W` backward; the lines of
+finds the neurons that read the same inputs, by structure, and runs each such layer as ONE matrix
+product `X @ W.T + b` forward and `G.T @ X`, `G @ W` backward (`micrograd.engine.lowering`); the lines of
 one level that apply the same op (the layer's 16 relu's) run as one NumPy call (`_Schedule`).
 `tape.layers` lists the layers it lowered, `tape.lowering()` says it in words, and `print(tape)`
 shows the program as it runs, each matrix line beside the scalar chain it came from. What is not
@@ -56,6 +56,7 @@ from __future__ import annotations
 import collections
 import functools
 import keyword
+import math
 import re
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -64,6 +65,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .graph import topological_order
+from .lowering import Layer, MatMul, MatrixView, find_layers, source_number
 from .names import node_names
 from .ops import FLOATS, OPS, Op
 from .value import Constant, Value, domain_error
@@ -83,20 +85,32 @@ __all__ = [
 ]
 
 
-def _libm(f: Callable[..., float]) -> Callable[..., Any]:
+#: FLOATS' functions that are `math`'s own but for catching its OverflowError (and returning inf):
+#: on arrays, `math`'s is mapped first (no Python wrapper per element), FLOATS' only on overflow.
+_MATH_UNLESS_OVERFLOW: dict[str, Callable[[float], float]] = {"exp": math.exp, "expm1": math.expm1}
+
+
+def _libm(f: Callable[..., float], unless_overflow: Callable[..., float] | None = None) -> Callable[..., Any]:
     """`f`, one of `FLOATS`' functions (C's libm), applied element by element to arrays.
 
     NumPy ships its own exp, log, tanh, ... (SIMD code that differs between builds and CPUs, and
     here differs from libm's tanh in the last bit for about a quarter of all inputs). Calling
     libm itself keeps every per-sample value bit for bit the scalar engine's, on any machine.
+    `unless_overflow`: `math`'s function that `f` wraps (see `_MATH_UNLESS_OVERFLOW`), tried first.
     """
 
     def elementwise(*args: Any) -> Any:
         if all(np.ndim(a) == 0 for a in args):
             return f(*(float(a) for a in args))
-        arrays = np.broadcast_arrays(*args)
+        arrays = np.broadcast_arrays(*args) if len(args) > 1 else [np.asarray(args[0])]
         columns = [a.ravel().tolist() for a in arrays]
-        return np.fromiter(map(f, *columns), np.float64, arrays[0].size).reshape(arrays[0].shape)
+        size, shape = arrays[0].size, arrays[0].shape
+        if unless_overflow is not None:
+            try:
+                return np.fromiter(map(unless_overflow, *columns), np.float64, size).reshape(shape)
+            except OverflowError:
+                pass
+        return np.fromiter(map(f, *columns), np.float64, size).reshape(shape)
 
     return elementwise
 
@@ -139,7 +153,11 @@ def check_same_functions(floats: Any, arrays: Any) -> None:
 def numpy_namespace(floats: Any) -> types.SimpleNamespace:
     """`floats` for NumPy arrays, checked to define the same functions: `EXACT_NUMPY`'s NumPy
     functions, and every other function of `floats` applied element by element (`_libm`)."""
-    functions = {name: _libm(getattr(floats, name)) for name in sorted(functions_of(floats)) if name not in EXACT_NUMPY}
+    functions = {
+        name: _libm(getattr(floats, name), _MATH_UNLESS_OVERFLOW.get(name) if floats is FLOATS else None)
+        for name in sorted(functions_of(floats))
+        if name not in EXACT_NUMPY
+    }
     namespace = types.SimpleNamespace(**functions, **EXACT_NUMPY)
     check_same_functions(floats, namespace)
     return namespace
@@ -191,13 +209,6 @@ def _identifier(name: str) -> str:
     if text[0].isdigit():
         text = "_" + text
     return text + "_" if keyword.iskeyword(text) else text
-
-
-def _number(x: float) -> str:
-    """A number as Python source that reads back as exactly that float ("2", "0.1", "float('inf')")."""
-    if x != x or x in (float("inf"), float("-inf")):
-        return f"float('{x!r}')"
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def _merged_order(outputs: Sequence[Value]) -> list[Value]:
@@ -256,10 +267,23 @@ class Tape:
         for ins in self.instructions:
             self._varying[ins.out] = ins.varying
         #: The layers run as matrix products (see `Layer`); the rest runs op by op.
-        self.layers: tuple[Layer, ...] = tuple(_find_layers(self)) if lower else ()
-        self._schedule = _Schedule(self, list(self.layers))
+        self.layers: tuple[Layer, ...] = (
+            tuple(
+                find_layers(
+                    self.instructions, self.kinds, self._varying, self.nodes, self._output_slots, self._parameter_slots
+                )
+            )
+            if lower
+            else ()
+        )
         self._values: _Values | None = None  # every slot's value after the latest forward
         self._n: int | None = None  # the batch size of the latest forward (None: no sample axis)
+
+    @functools.cached_property
+    def _schedule(self) -> _Schedule:
+        """How the program runs on arrays, planned at the first forward (a tape only compared
+        with another, as `check_same_structure` does, never needs one)."""
+        return _Schedule(self, list(self.layers))
 
     @functools.cached_property
     def names(self) -> list[str]:
@@ -456,6 +480,16 @@ class Tape:
                 result[node] = float(g) / scale
         return result
 
+    def input_gradients(self, grad_output: Any = None) -> np.ndarray:
+        """∂output/∂input for every sample, after `forward`: shape (samples, inputs), a column per
+        input in `self.inputs` order (`grad_output` weighs each sample's output, as in `backward`).
+        The chain rule from a loss on the tape into what computed its inputs. Touches no `.grad`."""
+        adjoints, _ = self._backprop(grad_output, every_node=False, inputs=True)
+        result = np.empty((1 if self._n is None else self._n, len(self.inputs)))
+        for i, x in enumerate(self.inputs):
+            result[:, i] = adjoints[self.slot_of[x]]
+        return result
+
     def adjoint_trace(self, grad_output: Any = None) -> list[AdjointStep]:
         """Every chain-rule term of the backward pass (for the trace table), in `backward_steps()`
         order, with the numbers of the latest `forward`. Touches no `.grad`. A term of a
@@ -502,7 +536,9 @@ class Tape:
         names = self.identifiers if names is None else names
         ins = self.instructions[k]
         texts = [
-            names[o] if isinstance(o, int) else (f"({_number(o.value)})" if o.value < 0 else _number(o.value))
+            names[o]
+            if isinstance(o, int)
+            else (f"({source_number(o.value)})" if o.value < 0 else source_number(o.value))
             for o in ins.operands
         ]
         x = texts[0]
@@ -512,11 +548,11 @@ class Tape:
         if name == "pow":
             return f"{x} ** {texts[1]}"
         if name == "**" and ins.arg is not None:
-            return f"{x} ** {_number(ins.arg)}"
+            return f"{x} ** {source_number(ins.arg)}"
         if name == "neg":
             return f"-{x}"
         if ins.arg is not None:
-            return f"{name}({x}, {_number(ins.arg)})"
+            return f"{name}({x}, {source_number(ins.arg)})"
         return f"{name}({x})"
 
     def line(self, k: int) -> str:
@@ -567,7 +603,7 @@ class Tape:
         the backward pass in the same form. For a tape without layers, `source()`."""
         if not self.layers:
             return self.source()
-        return _MatrixView(self).text()
+        return MatrixView(self).text()
 
     def lowering(self) -> str:
         """What was lowered, in one line: the layers run as matrix products, and what runs op by op."""
@@ -651,13 +687,13 @@ class Tape:
         return shared, inputs, n
 
     def _backprop(
-        self, grad_output: Any, trace: list | None = None, every_node: bool = True
+        self, grad_output: Any, trace: list | None = None, every_node: bool = True, inputs: bool = False
     ) -> tuple[dict[int, Any], np.ndarray]:
         """The adjoint of every slot: one per sample (an array) for a per-sample slot, summed over
         the batch for a shared one (a parameter's, before `reduce`); see `_Schedule.backward`."""
         values = self._require_forward()
         rows = 1 if self._n is None else self._n
-        return self._schedule.backward(values, self._seeds(grad_output, rows), rows, trace, every_node)
+        return self._schedule.backward(values, self._seeds(grad_output, rows), rows, trace, every_node, inputs)
 
     def _seeds(self, grad_output: Any, rows: int) -> list[np.ndarray]:
         k = len(self._output_slots)
@@ -714,197 +750,6 @@ class Tape:
         return f" (inputs: {names})" if names else " (it has no inputs: call forward() or forward({}))"
 
 
-class _MatrixView:
-    """`Tape.matrix_source`: the program as it runs, a matrix line per lowered layer and per
-    group of per-sample lines that read whole vectors; the rest as scalar lines."""
-
-    WIDTH = 44  # the column where the scalar form starts
-
-    def __init__(self, tape: Tape) -> None:
-        self.tape = tape
-        self.ids = tape.identifiers
-        self.vectors: dict[tuple[int, ...], str] = {}  # slots (one per column) -> the vector's name
-        self.count = 0
-        readers = collections.Counter(
-            o for ins in tape.instructions if ins.varying for o in ins.operands if type(o) is int
-        )
-        readers.update(tape._output_slots)
-        self.readers = readers
-
-    def text(self) -> str:
-        tape, ids = self.tape, self.ids
-        schedule = tape._schedule
-        inputs = ", ".join(ids[tape.slot_of[x]] for x in tape.inputs) or "none"
-        lowered = sum(len(layer.instructions) for layer in tape.layers)
-        forward = [
-            f"# matrix form: what runs, a row per sample ({len(tape.layers)} layer(s) as matrix products, "
-            f"{lowered} of {len(tape.instructions)} lines; the rest op by op)",
-            f"# inputs (one column each): {inputs}",
-            "# W<i>[j, :] holds neuron j's weights, b<i>[j] its bias; on the right, the scalar form of neuron 0",
-        ]
-        backward: list[str] = []  # in reverse: the last line first
-        consumed: set[int] = set()
-        for shared_k, *_ in schedule.shared_plan:
-            forward.append(tape.line(shared_k))
-            self._scalar_backward([shared_k], backward)
-        for gi, g in enumerate(schedule.groups):
-            if isinstance(g, _MatMul):
-                forward.append(self._layer(g, schedule.groups, consumed, backward))
-            elif gi not in consumed:
-                forward.extend(self._group(g, backward))
-        outputs = tuple(tape._output_slots)
-        names = self.vectors.get(outputs) or ", ".join(ids[s] for s in outputs)
-        forward.append(f"# output: {names}")
-        backward.append(f"G_{self.vectors[outputs]} = 1" if outputs in self.vectors else f"G_{ids[outputs[0]]} = 1")
-        head = (
-            "# backward pass: G_v = d output / d v (a row per sample), dv_du = local derivative (micrograd.engine.ops)"
-        )
-        return "\n".join([*forward, head, *reversed(backward)])
-
-    def _name(self, slots: tuple[int, ...], prefix: str) -> str:
-        """A new vector's name, registered."""
-        self.count += 1
-        name = f"{prefix}{self.count}" if prefix in ("t", "u") else prefix
-        self.vectors[slots] = name
-        return name
-
-    def _vector(self, slots: tuple[int, ...], lines: list[str]) -> str:
-        """The name of the vector made of these slots: known, the inputs "X", or gathered."""
-        known = self.vectors.get(slots)
-        if known is not None:
-            return known
-        if len(slots) == 1:
-            return self.ids[slots[0]]
-        tape = self.tape
-        if all(tape.kinds[s] == "input" for s in slots):
-            stems = {re.sub(r"\d+$", "", self.ids[s]) for s in slots}
-            stem = stems.pop().rstrip("_") if len(stems) == 1 else ""
-            name = "X" if "X" not in self.vectors.values() else (stem or "U")
-            if name in self.vectors.values():
-                return self._name(slots, "u")
-            self.vectors[slots] = name
-            return name
-        name = self._name(slots, "u")
-        lines.append(f"{name} = [{self._elements(slots)}]")
-        return name
-
-    def _elements(self, slots: Sequence[int]) -> str:
-        names = [self.ids[s] for s in slots]
-        return ", ".join(names) if len(names) <= 4 else f"{names[0]}, {names[1]}, …, {names[-1]}"
-
-    def _padded(self, code: str, comment: str) -> str:
-        return f"{code:<{self.WIDTH}} # {comment}"
-
-    def _layer(self, g: _MatMul, groups: list, consumed: set[int], backward: list[str]) -> str:
-        tape, ids, layer = self.tape, self.ids, g.layer
-        i = tape.layers.index(layer) + 1
-        pre: list[str] = []
-        x = self._vector(layer.inputs, pre)
-        product = f"{x} @ W{i}.T + b{i}"
-        act = None
-        for gj, other in enumerate(groups):
-            if (
-                isinstance(other, _Group)
-                and other.op.arity == 1
-                and other.x_is_slot
-                and tuple(tape.instructions[k].operands[0] for k in other.ks) == layer.outputs
-                and all(self.readers[z] == 1 for z in layer.outputs)
-            ):
-                act, consumed_index = other, gj
-                break
-        z_name = f"z{i}" if len(layer.outputs) > 1 or act is not None else ids[layer.outputs[0]]
-        self.vectors[layer.outputs] = z_name
-        m, k = layer.weights.shape
-        chain = [ids[tape._parameter_slots[layer.biases[0]]]] + [
-            f"{ids[tape._parameter_slots[layer.weights[0, j]]]} * {ids[x_j]}" for j, x_j in enumerate(layer.inputs)
-        ]
-        if len(chain) > 4:
-            chain = [*chain[:3], "…", chain[-1]]
-        scalar = " + ".join(chain)
-        lines_back = [f"grad_W{i} = G_{z_name}.T @ {x}", f"grad_b{i} = G_{z_name}.sum(axis=0)"]
-        if g.inputs_need_terms:
-            lines_back.append(f"G_{x} += G_{z_name} @ W{i}")
-        if act is not None:
-            h_name = f"h{i}"
-            lines_back.insert(0, f"G_{z_name} = d{h_name}_d{z_name} * G_{h_name}")
-        if act is None:
-            code = f"{z_name} = {product}"
-            out_first = ids[layer.outputs[0]]
-        else:
-            consumed.add(consumed_index)
-            outs = tuple(tape.instructions[k].out for k in act.ks)
-            self.vectors[outs] = h_name
-            first = tape.instructions[act.ks[0]]
-            code = f"{h_name} = {_apply_text(first.op.name, first.arg, product)}"
-            scalar = _apply_text(first.op.name, first.arg, scalar)
-            out_first = ids[first.out]
-        backward.extend(reversed(lines_back))
-        comment = f"{layer.name}: {m} neuron{'s' if m > 1 else ''} x {k} inputs; {out_first} = {scalar}"
-        return "\n".join([*pre, self._padded(code, comment)])
-
-    def _group(self, g: _Group, backward: list[str]) -> list[str]:
-        tape = self.tape
-        first = tape.instructions[g.ks[0]]
-        if len(g.ks) == 1:
-            return [tape.line(g.ks[0])] + self._scalar_backward(g.ks, backward)
-        operands: list[str] = []
-        pre: list[str] = []
-        for pos in range(len(first.operands)):
-            column = [tape.instructions[k].operands[pos] for k in g.ks]
-            if type(column[0]) is int:
-                slots = tuple(column)
-                if slots not in self.vectors and not all(tape.kinds[s] == "input" for s in slots):  # type: ignore[index]
-                    return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
-                operands.append(self._vector(slots, pre))  # type: ignore[arg-type]
-            else:
-                values = {o.value for o in column}  # type: ignore[union-attr]
-                if len(values) != 1:
-                    return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
-                value = values.pop()
-                operands.append(f"({_number(value)})" if value < 0 else _number(value))
-        if first.arg is not None and len({tape.instructions[k].arg for k in g.ks}) != 1:
-            return [tape.line(k) for k in g.ks] + self._scalar_backward(g.ks, backward)
-        out = self._name(tuple(tape.instructions[k].out for k in g.ks), "t")
-        name = first.op.name
-        if len(operands) == 2:
-            symbol = {"pow": "**"}.get(name, name)
-            code = (
-                f"{out} = {operands[0]} {symbol} {operands[1]}"
-                if symbol in ("+", "-", "*", "/", "**")
-                else (f"{out} = {name}({operands[0]}, {operands[1]})")
-            )
-        else:
-            code = f"{out} = {_apply_text(name, first.arg, operands[0])}"
-        for pos in reversed(range(len(operands))):
-            if type(first.operands[pos]) is int:
-                backward.append(f"G_{operands[pos]} += d{out}_d{operands[pos]} * G_{out}")
-        return [*pre, self._padded(code, f"{len(g.ks)} lines like {tape.line(g.ks[0])}")]
-
-    def _scalar_backward(self, ks: Sequence[int], backward: list[str]) -> list[str]:
-        """The backward lines of instructions left scalar (added to `backward`, which is reversed)."""
-        tape, ids = self.tape, self.ids
-        for k in ks:
-            ins = tape.instructions[k]
-            for pos in reversed(range(len(ins.operands))):
-                o = ins.operands[pos]
-                if type(o) is int:
-                    target = self.vectors.get((o,), ids[o])
-                    upstream = self.vectors.get((ins.out,), ids[ins.out])
-                    backward.append(f"G_{target} += {tape.local_name(k, pos)} * G_{upstream}")
-        return []
-
-
-def _apply_text(name: str, arg: float | None, inner: str) -> str:
-    """A unary op applied to an expression, written as `Tape.expression` writes it."""
-    if name == "**" and arg is not None:
-        return f"({inner}) ** {_number(arg)}"
-    if name == "neg":
-        return f"-({inner})"
-    if arg is not None:
-        return f"{name}({inner}, {_number(arg)})"
-    return f"{name}({inner})"
-
-
 def _slots_and_constants(ins: Instruction) -> tuple[tuple[int, Any], tuple[int, Any]]:
     """((x slot, x constant), (y slot, y constant)): a slot of -1 means "use the constant"; for a
     unary op, y is its `arg`."""
@@ -919,162 +764,6 @@ def _operand_values(ins: Instruction, value_of: Callable[[int], Any]) -> tuple[A
     """(x, y) as an op's functions take them: y is the second operand, or the op's `arg`."""
     x, *rest = (value_of(o) if isinstance(o, int) else o.value for o in ins.operands)
     return x, (rest[0] if rest else ins.arg)
-
-
-class Layer(NamedTuple):
-    """A lowered layer: m neurons, neuron i computing `bias_i + Σ_j weight_ij · x_j` over the same k
-    inputs x, run as ONE matrix product `X @ W.T + b` (`Tape.layers` lists them)."""
-
-    name: str  # the neurons' common scope ("L1" for L1.N0, L1.N1, ...), else "layer1", "layer2", ...
-    inputs: tuple[int, ...]  # the k input slots x_j
-    outputs: tuple[int, ...]  # the m result slots z_i (the last `+` of each neuron's chain)
-    weights: np.ndarray  # (m, k): the parameter number (index into `Tape.parameters`) of W_ij
-    biases: np.ndarray  # (m,): the parameter number of b_i
-    chains: tuple[tuple[tuple[int, int], ...], ...]  # per neuron, per input: its (`w * x` slot, `+` slot)
-    instructions: frozenset[int]  # the instructions it replaces
-
-
-def _find_layers(tape: Tape) -> list[Layer]:
-    """The weighted sums of `tape` that read the same inputs, grouped into layers (by structure).
-
-    A neuron is a chain `((b + w0 * x0) + w1 * x1) + ...` (what `weighted_sum` builds): b and each
-    w a parameter, each x a per-sample slot, every product and partial sum read only by the next
-    link. Neurons reading the same x's, in the same order, form a layer when all their parameters
-    are distinct and read by no other per-sample instruction (a penalty Σw² on the side is fine).
-    """
-    instructions, kinds, varying = tape.instructions, tape.kinds, tape._varying
-    readers = [0] * len(tape.nodes)  # how many operands (and outputs) read each slot
-    varying_readers = [0] * len(tape.nodes)
-    producer = [-1] * len(tape.nodes)  # the instruction that computes each slot
-    for k, ins in enumerate(instructions):
-        producer[ins.out] = k
-        for o in ins.operands:
-            if type(o) is int:
-                readers[o] += 1
-                varying_readers[o] += ins.varying
-    for s in tape._output_slots:
-        readers[s] += 1
-    plus, times = OPS["+"], OPS["*"]
-    open_chains: dict[int, tuple[int, list[tuple[int, int, int, int, int, int]]]] = {}  # last sum -> chain
-    for k, ins in enumerate(instructions):
-        if ins.op is not plus or not ins.varying:
-            continue
-        a, t = ins.operands
-        if type(a) is not int or type(t) is not int or readers[t] != 1:
-            continue
-        pk = producer[t]
-        if pk < 0:  # t is a leaf
-            continue
-        product = instructions[pk]
-        if product.op is not times:
-            continue
-        w, x = product.operands
-        if type(w) is not int or type(x) is not int or kinds[w] != "parameter" or not varying[x]:
-            continue
-        link = (w, x, t, ins.out, pk, k)
-        if kinds[a] == "parameter":
-            open_chains[ins.out] = (a, [link])
-        elif a in open_chains and readers[a] == 1:
-            bias, links = open_chains.pop(a)
-            links.append(link)
-            open_chains[ins.out] = (bias, links)
-    by_inputs: dict[tuple[int, ...], list[tuple[int, list]]] = {}
-    for bias, links in open_chains.values():  # in program order of each chain's last instruction
-        by_inputs.setdefault(tuple(link[1] for link in links), []).append((bias, links))
-    param_no = {slot: i for i, slot in enumerate(tape._parameter_slots)}
-    layers: list[Layer] = []
-    taken: set[str] = set()
-    for xs, neurons in by_inputs.items():
-        params = [bias for bias, _ in neurons] + [link[0] for _, links in neurons for link in links]
-        if len(set(params)) != len(params) or any(varying_readers[p] != 1 for p in params):
-            continue  # a weight shared between neurons, or read elsewhere: left op by op
-        name = _layer_name([tape.nodes[links[-1][3]] for _, links in neurons], len(layers) + 1, taken)
-        layers.append(
-            Layer(
-                name=name,
-                inputs=xs,
-                outputs=tuple(links[-1][3] for _, links in neurons),
-                weights=np.array([[param_no[link[0]] for link in links] for _, links in neurons], dtype=np.intp),
-                biases=np.array([param_no[bias] for bias, _ in neurons], dtype=np.intp),
-                chains=tuple(tuple((link[2], link[3]) for link in links) for _, links in neurons),
-                instructions=frozenset(k for _, links in neurons for link in links for k in link[4:]),
-            )
-        )
-    layers.sort(key=lambda layer: min(layer.instructions))
-    return layers
-
-
-def _layer_name(outputs: list[Value], number: int, taken: set[str]) -> str:
-    """The neurons' common scope without its ".N<i>" ("L1" for L1.N0, L1.N1), else "layer<number>"."""
-    scopes = {re.sub(r"\.N\d+$", "", node.scope) for node in outputs}
-    name = scopes.pop() if len(scopes) == 1 else ""
-    if not name or not re.fullmatch(r"[A-Za-z_][\w.]*", name, flags=re.ASCII) or name in taken:
-        name = f"layer{number}"
-    taken.add(name)
-    return name
-
-
-def _strided(flat: np.ndarray, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> np.ndarray:
-    """The elements of a contiguous `flat` on a regular grid (first element, shape, step per
-    axis) as a view, so a matrix product reads and writes the flat array in place."""
-    if not flat.flags.c_contiguous:
-        flat = np.ascontiguousarray(flat)
-    size = flat.itemsize
-    return np.ndarray(shape, flat.dtype, buffer=flat, offset=start * size, strides=tuple(s * size for s in steps))
-
-
-def _grid(index: np.ndarray) -> tuple[int, ...]:
-    """The steps of `index` along each axis if it is a regular grid of distinct numbers, else ()."""
-    steps = []
-    for axis in range(index.ndim):
-        size = index.shape[axis]
-        step = int(np.take(index, 1, axis=axis).flat[0] - index.flat[0]) if size > 1 else 1
-        steps.append(step)
-    base = index.flat[0]
-    expected = base + sum(
-        np.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
-        for axis, (n, step) in enumerate(zip(index.shape, steps))
-    )
-    if not np.array_equal(index, expected) or any(step <= 0 for step in steps):
-        return ()
-    return tuple(steps)
-
-
-class _MatMul:
-    """A lowered layer in a schedule: its inputs' and outputs' rows in the value table, its
-    parameters' places in the flat parameter array (a view when they lie on a grid)."""
-
-    def __init__(self, layer: Layer, x_rows: np.ndarray | slice, out_rows: np.ndarray | slice, level: int) -> None:
-        self.layer = layer
-        self.x_rows, self.out_rows, self.level = x_rows, out_rows, level
-        self.w_grid, self.b_grid = _grid(layer.weights), _grid(layer.biases)
-        self.weights_on_grid = bool(self.w_grid) and bool(self.b_grid)
-        self.terms: tuple[int, int] = (0, 0)  # term rows of ∂/∂x_j, one per input (set by the schedule)
-        self.upstream: list[np.ndarray] = []  # term-row ranks summed into ∂/∂z_i
-        self.inputs_need_terms = True
-
-    def parameters(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b) read from a flat parameter array (views of it when on a grid)."""
-        if self.weights_on_grid:
-            layer = self.layer
-            return (
-                _strided(flat, int(layer.weights.flat[0]), layer.weights.shape, self.w_grid),
-                _strided(flat, int(layer.biases[0]), layer.biases.shape, self.b_grid),
-            )
-        return flat[self.layer.weights], flat[self.layer.biases]
-
-
-def _exact_sums(W: np.ndarray, b: np.ndarray, X: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """`z = W @ X + b` again for the samples where it is not finite, as the scalar engine adds:
-    b + w0·x0 + w1·x1 + ..., one term at a time. BLAS does not keep IEEE's rules there (it gives
-    inf for inf − inf, where the engine, and PyTorch's scalar ops, give NaN)."""
-    bad = ~np.isfinite(z).all(axis=0)
-    columns = X[:, bad]
-    total = np.repeat(b[:, None], columns.shape[1], axis=1)
-    for j in range(W.shape[1]):
-        total = total + W[:, j : j + 1] * columns[j]
-    z[:, bad] = total
-    return z
 
 
 def _rows(rows: list[int]) -> np.ndarray | slice:
@@ -1398,7 +1087,7 @@ class _Schedule:
         for key in order:
             if key[1] == "@":
                 layer = layers[key[2]]
-                mm = _MatMul(
+                mm = MatMul(
                     layer,
                     _rows([int(self.row[x]) for x in layer.inputs]),
                     _rows([int(self.row[z]) for z in layer.outputs]),
@@ -1432,9 +1121,9 @@ class _Schedule:
         self.term_order = {
             s: [row for _, _, row in sorted(t, key=lambda e: (-e[0], e[1]))] for s, t in slot_terms.items()
         }
-        self.groups: list[_Group | _MatMul] = []
+        self.groups: list[_Group | MatMul] = []
         for plan in plans:
-            if isinstance(plan, _MatMul):
+            if isinstance(plan, MatMul):
                 plan.upstream = self._ranks(list(plan.layer.outputs))
                 self.groups.append(plan)
             else:
@@ -1501,19 +1190,8 @@ class _Schedule:
                 else:
                     table[self.row[s]] = value
             for g in self.groups:
-                if isinstance(g, _MatMul):
-                    W, b = g.parameters(theta)
-                    X = table[g.x_rows]
-                    if isinstance(g.out_rows, slice):  # straight into the table
-                        z = table[g.out_rows]
-                        np.matmul(W, X, out=z)
-                        z += b[:, None]
-                    else:
-                        z = W @ X + b[:, None]
-                    if not np.isfinite(z).all():
-                        z = _exact_sums(W, b, X, z)
-                    if not isinstance(g.out_rows, slice):
-                        table[g.out_rows] = z
+                if isinstance(g, MatMul):
+                    g.forward(table, theta)
                     continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
@@ -1541,11 +1219,17 @@ class _Schedule:
                 shared[out] = op.forward(FLOATS, x, y)
 
     def backward(
-        self, values: _Values, seeds: list[np.ndarray], rows: int, trace: list | None, every_node: bool
+        self,
+        values: _Values,
+        seeds: list[np.ndarray],
+        rows: int,
+        trace: list | None,
+        every_node: bool,
+        inputs: bool = False,
     ) -> tuple[dict[int, Any], np.ndarray]:
         """(adjoints, parameter gradients): the adjoint of every node if `every_node`, else of the
-        shared nodes the shared instructions need; the gradient of every parameter, summed over the
-        batch, as a flat array in `Tape.parameters` order."""
+        shared nodes the shared instructions need (and of the inputs, if `inputs`); the gradient
+        of every parameter, summed over the batch, as a flat array in `Tape.parameters` order."""
         tape = self.tape
         table = values.table
         terms = np.empty((self.n_terms, rows))
@@ -1559,23 +1243,8 @@ class _Schedule:
                 upstream = terms[g.upstream[0]]
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
-                if isinstance(g, _MatMul):
-                    W, _ = g.parameters(values.theta)
-                    X = table[g.x_rows]
-                    if g.inputs_need_terms or every_node:
-                        np.matmul(W.T, upstream, out=terms[g.terms[0] : g.terms[1]])
-                    if g.weights_on_grid:
-                        gW, gb = g.parameters(grad)
-                        gW += upstream @ X.T
-                        gb += upstream.sum(axis=1)
-                    else:
-                        np.add.at(grad, g.layer.weights, upstream @ X.T)
-                        np.add.at(grad, g.layer.biases, upstream.sum(axis=1))
-                    if every_node:
-                        for i, z in enumerate(g.layer.outputs):
-                            adjoints[z] = upstream[i]
-                            for product, partial in g.layer.chains[i]:
-                                adjoints[product] = adjoints[partial] = upstream[i]
+                if isinstance(g, MatMul):
+                    g.backward(table, values.theta, upstream, terms, grad, adjoints if every_node else None, inputs)
                     continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
@@ -1592,7 +1261,7 @@ class _Schedule:
                 if every_node:
                     for j, s in enumerate(g.out_slots):
                         adjoints[s] = upstream[j]
-            if every_node:
+            if every_node or inputs:
                 for s, total in zip(self.inputs, _sum_ranks(terms, self.input_ranks, len(self.inputs), rows)):
                     adjoints[s] = total
             if self.shared_with_terms:  # shared nodes read op by op: summed over the batch, in order

@@ -8,7 +8,7 @@ this module imports nothing of `micrograd.nn`. Every batch goes through ONE guar
 - `ScalarEngine`: one graph of Values per sample, as the slides draw it;
 - `TapeEngine`: the model's graph recorded once (`micrograd.engine.tape`, its layers as matrix
   products) and run on the whole batch with NumPy, the weights, gradients and optimizer state in
-  arrays for the whole run; a built-in loss runs on the batch too (`batch_losses`).
+  arrays for the whole run; a built-in loss runs on the batch too: its graph replayed on a tape (`batch_losses`).
 The step stops with `TrainingDivergedError` the moment an output, the loss or a weight is NaN or
 infinite, and then leaves the weights and the optimizer as they were before that step; so does any
 other exception or a Ctrl-C in the middle of a step.
@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..engine import Parameter, Value, no_grad
-from .batch_losses import batch_loss, softmax_backward, softmax_rows
+from .batch_losses import batch_loss
 from .callbacks import Callback, History
 from .metrics import metric_name
 
@@ -143,7 +143,11 @@ class TapeEngine:
         self._heads: list[list[Value]] = []
         self._grad_output = np.zeros((0, 0))
         head = getattr(program, "head", None)
-        self._batch_loss = batch_loss(model.loss, model.output_activation) if head in ("identity", "softmax") else None
+        self._batch_loss = (
+            batch_loss(model.loss, model.output_activation, head == "softmax")
+            if head in ("identity", "softmax")
+            else None
+        )
         self._targets: list | None = None
         self._T = np.zeros(0)
 
@@ -168,16 +172,14 @@ class TapeEngine:
                 total = total + sample_loss.data
             return np.array(rows), total / n  # as ScalarEngine's Value graph computes it
         scores = self.program.forward(self.X[batch], training=True, parameters=self.theta)
-        softmax = self.program.head == "softmax"
         finite = np.isfinite(scores).all(axis=1)
         if not finite.all():
             raise diverged(self.model, where, f"the model's output is {scores[int(np.argmin(finite))].tolist()}")
         if self._targets is not targets:
             self._targets, self._T = targets, np.asarray(targets, dtype=np.float64)
         with np.errstate(all="ignore"):  # a loss that overflows is reported as diverged by `train_step`
-            P = softmax_rows(scores) if softmax else scores
-            L, G = self._batch_loss(P, self._T[batch])
-            self._grad_output = (softmax_backward(P, G) if softmax else G) / n
+            P, L, G = self._batch_loss(scores, self._T[batch])
+            self._grad_output = G / n
             return P, float(L.sum()) / n
 
     def step(self, where: str) -> None:
@@ -275,13 +277,18 @@ def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedEr
 
 
 def evaluate(model: TrainableModel, X: np.ndarray, y: np.ndarray, predictions: np.ndarray | None = None) -> list[float]:
-    """[loss, metric, ...] on checked data, without dropout and without building a graph."""
+    """[loss, metric, ...] on checked data, without dropout: a built-in loss by its graph replayed
+    on a tape (`batch_losses`, recorded once per call), any other one sample at a time."""
     targets = model.loss.targets(y)
     if predictions is None:
         predictions = model.predict_checked(X)
-    sample_loss = sample_loss_fn(model)
-    with no_grad():
-        losses = [sample_loss([Value(v) for v in row], t).data for row, t in zip(predictions.tolist(), targets)]
+    on_batch = batch_loss(model.loss, model.output_activation)
+    if on_batch is not None and np.isfinite(predictions).all():  # a built-in loss: its graph on a tape
+        losses = on_batch(predictions, np.asarray(targets, dtype=np.float64))[1].tolist()
+    else:  # a loss of your own, or outputs its checks must name: one graph per sample
+        sample_loss = sample_loss_fn(model)
+        with no_grad():
+            losses = [sample_loss([Value(v) for v in row], t).data for row, t in zip(predictions.tolist(), targets)]
     return [math.fsum(losses) / len(losses), *(float(m(y, predictions)) for m in model.metrics)]
 
 

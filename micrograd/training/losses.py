@@ -152,6 +152,22 @@ def _class_index(loss: str, index: Any, n_classes: int) -> int:
 # -- small building blocks ----------------------------------------------------------------------
 
 
+class DataConstant(Constant):
+    """A constant taken from one sample's data: a target, or the largest score a softmax subtracts.
+
+    It draws and computes as any constant. `source` says where it comes from, so that a tape
+    replaying a loss on a whole batch (`batch_losses`) can feed it per sample: ("target", j) is
+    target j, ("1 - target", j) is 1 minus it, ("log target", j) its logarithm, ("max", 0) the
+    largest of the scores the loss (or softmax) was given.
+    """
+
+    __slots__ = ("source",)
+
+    def __init__(self, data: float, source: tuple[str, int]) -> None:
+        super().__init__(data)
+        self.source = source
+
+
 def _sum(terms: Sequence[Value]) -> Value:
     """t0 + t1 + ...: no `0 +` node in front, as Python's `sum` would add."""
     total = terms[0]
@@ -164,9 +180,9 @@ def _mean(terms: Sequence[Value]) -> Value:
     return terms[0] if len(terms) == 1 else _sum(terms) / len(terms)
 
 
-def _weighted(weight: float, v: Value) -> Value:
-    """weight · v, without a `1 ·` node for the common one-hot weight."""
-    return v if weight == 1.0 else weight * v
+def _weighted(weight: float, v: Value, source: tuple[str, int]) -> Value:
+    """weight · v, without a `1 ·` node for the common one-hot weight (the weight comes from `source`)."""
+    return v if weight == 1.0 else DataConstant(weight, source) * v
 
 
 def _clip_probability(p: Value, high: float = 1.0 - EPSILON) -> Value:
@@ -182,10 +198,15 @@ def _clip_probability(p: Value, high: float = 1.0 - EPSILON) -> Value:
     return p
 
 
+def _largest(m: float) -> DataConstant:
+    """The largest score m as a constant of the graph (one node per use, as `s - m` makes)."""
+    return DataConstant(m, ("max", 0))
+
+
 def _log_sum_exp(scores: Sequence[Value]) -> tuple[float, Value]:
     """(m, log Σ exp(s_j − m)) with m = max score: every exponent is <= 0, the sum is >= 1."""
     m = max(s.data for s in scores)
-    return m, _sum([(s - m).exp() for s in scores]).log()
+    return m, _sum([(s - _largest(m)).exp() for s in scores]).log()
 
 
 # -- regression losses --------------------------------------------------------------------------
@@ -195,14 +216,14 @@ def mse(pred: Scalars, target: Scalars) -> Value:
     """Mean squared error: mean of (pred − target)² over the outputs (L2 loss)."""
     values, targets = _pair("mse", pred, target)
     with scope("mse"):
-        return _mean([(p - t) ** 2 for p, t in zip(values, targets)])
+        return _mean([(p - DataConstant(t, ("target", j))) ** 2 for j, (p, t) in enumerate(zip(values, targets))])
 
 
 def mae(pred: Scalars, target: Scalars) -> Value:
     """Mean absolute error: mean of |pred − target| (L1 loss; slope 0 where they are equal)."""
     values, targets = _pair("mae", pred, target)
     with scope("mae"):
-        return _mean([(p - t).abs() for p, t in zip(values, targets)])
+        return _mean([(p - DataConstant(t, ("target", j))).abs() for j, (p, t) in enumerate(zip(values, targets))])
 
 
 def huber(pred: Scalars, target: Scalars, delta: float = 1.0) -> Value:
@@ -215,8 +236,8 @@ def huber(pred: Scalars, target: Scalars, delta: float = 1.0) -> Value:
     values, targets = _pair("huber", pred, target)
     with scope("huber"):
         terms = []
-        for p, t in zip(values, targets):
-            d = p - t
+        for j, (p, t) in enumerate(zip(values, targets)):
+            d = p - DataConstant(t, ("target", j))
             if abs(d.data) < delta:
                 terms.append(0.5 * d**2)
             else:
@@ -243,17 +264,17 @@ def binary_cross_entropy(pred: Scalars, target: Scalars, from_logits: bool = Fal
         _check_probabilities(name, "pred", [v.data for v in values], " (pass from_logits=True if pred is a raw score)")
     with scope(name):
         terms = []
-        for v, y in zip(values, targets):
+        for j, (v, y) in enumerate(zip(values, targets)):
             if from_logits:
-                parts = [_weighted(y, (-v).softplus())] if y > 0 else []
+                parts = [_weighted(y, (-v).softplus(), ("target", j))] if y > 0 else []
                 if y < 1:
-                    parts.append(_weighted(1.0 - y, v.softplus()))
+                    parts.append(_weighted(1.0 - y, v.softplus(), ("1 - target", j)))
                 terms.append(_sum(parts))
             else:
                 p = _clip_probability(v)
-                parts = [_weighted(y, p.log())] if y > 0 else []
+                parts = [_weighted(y, p.log(), ("target", j))] if y > 0 else []
                 if y < 1:
-                    parts.append(_weighted(1.0 - y, (1.0 - p).log()))
+                    parts.append(_weighted(1.0 - y, (1.0 - p).log(), ("1 - target", j)))
                 terms.append(-_sum(parts))
         return _mean(terms)
 
@@ -263,7 +284,7 @@ def softmax(scores: Scalars) -> list[Value]:
     values = _finite_scores("softmax", "scores", scores)
     with scope("softmax"):
         m = max(v.data for v in values)
-        exps = [(v - m).exp() for v in values]
+        exps = [(v - _largest(m)).exp() for v in values]
         total = _sum(exps)
         return [e / total for e in exps]
 
@@ -273,7 +294,7 @@ def log_softmax(scores: Scalars) -> list[Value]:
     values = _finite_scores("log_softmax", "scores", scores)
     with scope("log_softmax"):
         m, lse = _log_sum_exp(values)
-        return [(v - m) - lse for v in values]
+        return [(v - _largest(m)) - lse for v in values]
 
 
 def cross_entropy(logits: Scalars, target_index: int) -> Value:
@@ -285,7 +306,7 @@ def cross_entropy(logits: Scalars, target_index: int) -> Value:
     k = _class_index("cross_entropy", target_index, len(values))
     with scope("cross_entropy"):
         m, lse = _log_sum_exp(values)
-        return -((values[k] - m) - lse)
+        return -((values[k] - _largest(m)) - lse)
 
 
 def categorical_cross_entropy(pred: Scalars, one_hot: Scalars, from_logits: bool = False) -> Value:
@@ -309,10 +330,10 @@ def categorical_cross_entropy(pred: Scalars, one_hot: Scalars, from_logits: bool
     with scope(name):
         if from_logits:
             m, lse = _log_sum_exp(values)
-            terms = [(y, (v - m) - lse) for v, y in zip(values, targets)]  # y log q for every class
+            terms = [(j, y, (v - _largest(m)) - lse) for j, (v, y) in enumerate(zip(values, targets))]
         else:
-            terms = [(y, _clip_probability(v).log()) for v, y in zip(values, targets) if y > 0]
-        return -_sum([_weighted(y, log_q) for y, log_q in terms if y > 0])
+            terms = [(j, y, _clip_probability(v).log()) for j, (v, y) in enumerate(zip(values, targets)) if y > 0]
+        return -_sum([_weighted(y, log_q, ("target", j)) for j, y, log_q in terms if y > 0])
 
 
 def kl_divergence(p_true: Scalars, q_pred: Scalars) -> Value:
@@ -327,7 +348,12 @@ def kl_divergence(p_true: Scalars, q_pred: Scalars) -> Value:
     _check_probabilities(name, "q_pred", [v.data for v in values])
     with scope(name):
         return _sum(
-            [p * (math.log(p) - _clip_probability(q, high=1.0).log()) for q, p in zip(values, targets) if p > 0]
+            [
+                DataConstant(p, ("target", j))
+                * (DataConstant(math.log(p), ("log target", j)) - _clip_probability(q, high=1.0).log())
+                for j, (q, p) in enumerate(zip(values, targets))
+                if p > 0
+            ]
         )
 
 
@@ -541,6 +567,7 @@ __all__ = [
     "KERAS_LOSSES",
     "LOSSES",
     "TARGETS",
+    "DataConstant",
     "Loss",
     "as_loss",
     "binary_cross_entropy",
