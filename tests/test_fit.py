@@ -407,6 +407,47 @@ def test_weights_that_overflow_stop_fit_and_are_put_back():
     assert all(math.isfinite(w) for w in model.get_weights())
 
 
+@pytest.mark.parametrize("engine", ["scalar", "tape"])
+def test_a_divergence_from_too_large_initial_weights_says_the_start_was_far_off(engine):
+    # N(0, 1) weights in a deep ReLU network (notebook 08's exploding case, smaller): the loss is
+    # huge before any step, and a smaller learning rate would only diverge later.
+    from micrograd.nn.initializers import RandomNormal
+
+    X, y = make_moons(100, noise=0.1, seed=0)
+    layers = [Dense(10, "relu", kernel_initializer=RandomNormal(stddev=1.0)) for _ in range(9)]
+    model = Sequential([*layers, Dense(1, kernel_initializer=RandomNormal(stddev=1.0))], input_dim=2, seed=0)
+    model.compile(loss="mse", optimizer=SGD(lr=0.01))
+    first_loss = model.evaluate(X[:20], y[:20], verbose=0)
+    assert first_loss > 1e3
+    with pytest.raises(TrainingDivergedError) as info:
+        model.fit(X, y, epochs=5, batch_size=20, shuffle=False, verbose=0, engine=engine)
+    message = str(info.value)
+    assert "too large for this problem" in message  # the usual advice stays
+    assert f"the loss was already {first_loss:.3g} on the first batch, before any step" in message
+    assert 'kernel_initializer="he_normal"' in message
+
+
+def test_a_divergence_on_the_very_first_batch_does_not_blame_the_learning_rate_alone():
+    model = Sequential([Dense(1, activation="relu", input_dim=2), Dense(1, activation="sigmoid")], seed=0)
+    model.compile(loss="binary_crossentropy", optimizer="sgd")
+    model.set_weights([1e200, 1e200, 0.0, 1.0, 0.0])
+    X = np.array([[1e200, -1e200], [0.5, 0.5]])  # inf - inf in the first neuron: NaN before any step
+    with pytest.raises(TrainingDivergedError, match="no step had been taken yet") as info:
+        model.fit(X, np.array([1.0, 0.0]), epochs=1, batch_size=2, verbose=0, shuffle=False)
+    assert "the learning rate is not the cause" in str(info.value)
+
+
+def test_a_divergence_after_an_ordinary_start_keeps_the_learning_rate_advice_only():
+    X = np.linspace(-1.0, 1.0, 20).reshape(-1, 1)
+    model = Sequential([Dense(4, activation="relu"), Dense(1)], input_dim=1, seed=0)
+    model.compile(loss="mse", optimizer=SGD(lr=1e6))
+    with pytest.raises(TrainingDivergedError) as info:
+        model.fit(X, 3.0 * X[:, 0] + 1.0, epochs=50, batch_size=5, verbose=0)
+    message = str(info.value)
+    assert "learning rate 1e+06 is too large" in message
+    assert "before any step" not in message and "no step had been taken" not in message
+
+
 # -- bad input: a clear ValueError before any training ----------------------------------------------
 
 

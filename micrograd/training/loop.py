@@ -33,7 +33,11 @@ from .metrics import metric_name
 
 
 class TrainingDivergedError(ValueError):
-    """The loss or the weights became NaN or infinite during `fit`: the learning rate is too large."""
+    """The loss or the weights became NaN or infinite during `fit`: the learning rate is too large
+    (or the start too far off). `in_step`: a step made a weight non-finite (rather than the
+    model's output or loss being non-finite before the step)."""
+
+    in_step: bool = False
 
 
 class TapeProgram(Protocol):
@@ -107,7 +111,9 @@ class ScalarEngine:
             optimizer.step()
             for p in params:
                 if not math.isfinite(p.data):
-                    raise diverged(model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})")
+                    raise diverged(
+                        model, where, f"the step made weight {p.label} {p.data} (gradient {p.grad})", in_step=True
+                    )
         except BaseException:
             for p, w in zip(params, before):
                 p.data = w
@@ -196,7 +202,10 @@ class TapeEngine:
                 i = int(np.argmin(finite))
                 p = self.params[i]
                 raise diverged(
-                    self.model, where, f"the step made weight {p.label} {self.theta[i]} (gradient {self.grad[i]})"
+                    self.model,
+                    where,
+                    f"the step made weight {p.label} {self.theta[i]} (gradient {self.grad[i]})",
+                    in_step=True,
                 )
         except BaseException:
             self.theta[:] = before
@@ -263,14 +272,41 @@ def per_sample_losses(
     return losses, rows
 
 
-def diverged(model: TrainableModel, where: str, what: str) -> TrainingDivergedError:
+def diverged(model: TrainableModel, where: str, what: str, in_step: bool = False) -> TrainingDivergedError:
     lr = getattr(model.optimizer, "lr", None)
     advice = (
         f"The learning rate {lr:g} is too large for this problem: try a smaller one, e.g. {lr / 10:g}"
         if isinstance(lr, (int, float)) and lr > 0
         else "Try a smaller learning rate"
     )
-    return TrainingDivergedError(f'training diverged at {where}: {what} ("Learning rate: NaN!"). {advice}.')
+    error = TrainingDivergedError(f'training diverged at {where}: {what} ("Learning rate: NaN!"). {advice}.')
+    error.in_step = in_step
+    return error
+
+
+#: A first loss above this, before any step, is far above where the course's models start (a
+#: cross-entropy of 10 classes starts near ln 10 = 2.3): the start, not the rate, may be to blame.
+LARGE_FIRST_LOSS = 1e3
+
+
+def blame_the_start(error: TrainingDivergedError, first_loss: float | None) -> TrainingDivergedError:
+    """The divergence error, told when the start itself was far off: diverging on the very first
+    batch (no step has been taken, so no learning rate is to blame), or after a first loss already
+    above `LARGE_FIRST_LOSS`, when a smaller learning rate usually only diverges later."""
+    if first_loss is None and not error.in_step:
+        return TrainingDivergedError(
+            f"{error} But no step had been taken yet: the model's output or loss was already not finite "
+            "on the first batch, so the learning rate is not the cause; look at the initial weights "
+            "(kernel_initializer=) and the data."
+        )
+    if first_loss is not None and first_loss > LARGE_FIRST_LOSS:
+        return TrainingDivergedError(
+            f"{error} Note that the loss was already {first_loss:.3g} on the first batch, before any step: "
+            "if that is far above what this model should start at, the initial weights are too large "
+            '(try kernel_initializer="he_normal" for ReLU layers, "glorot_uniform" for sigmoid or tanh), '
+            "and a smaller learning rate will not fix the start."
+        )
+    return error
 
 
 # -- evaluation -----------------------------------------------------------------------------------
@@ -373,6 +409,7 @@ def _epochs(
     names = ["loss", *(metric_name(m) for m in model.metrics)]
     n = X.shape[0]
     n_batches = math.ceil(n / batch_size)
+    first_loss: float | None = None  # the first batch's loss, before any step: how far off the start was
     for epoch in range(epochs):
         engine.to_model()
         for cb in callbacks:
@@ -388,7 +425,12 @@ def _epochs(
             for b in range(n_batches):
                 batch = order[b * batch_size : (b + 1) * batch_size]
                 where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
-                batch_loss = train_step(model, engine, targets, batch, outputs, b * batch_size, where)
+                try:
+                    batch_loss = train_step(model, engine, targets, batch, outputs, b * batch_size, where)
+                except TrainingDivergedError as error:
+                    raise blame_the_start(error, first_loss) from None
+                if first_loss is None:
+                    first_loss = batch_loss
                 loss_sum += batch_loss * len(batch)
                 if bar is not None:
                     bar.set_postfix(loss=f"{loss_sum / min(n, (b + 1) * batch_size):.4f}", refresh=False)
