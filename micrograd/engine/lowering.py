@@ -366,16 +366,27 @@ class MatMul:
         self.terms: tuple[int, int] = (0, 0)  # term rows of ∂/∂x_j, one per input (set by the schedule)
         self.upstream: list[np.ndarray] = []  # term-row ranks summed into ∂/∂z_i
         self.inputs_need_terms = True
+        self._views: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None  # (flat, its W and b)
 
     def parameters(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b) read from a flat parameter array (views of it when on a grid)."""
+        """(W, b) read from a flat parameter array (views of it when on a grid; the views of the
+        latest array are kept, as `fit` passes the same array, updated in place, at every step)."""
         if self.weights_on_grid:
-            layer = self.layer
-            return (
-                _strided(flat, int(layer.weights.flat[0]), layer.weights.shape, self.w_grid),
-                _strided(flat, int(layer.biases[0]), layer.biases.shape, self.b_grid),
-            )
+            kept = self._views  # read once: another thread may replace it
+            if kept is not None and kept[0] is flat:
+                return kept[1]
+            views = self._grid_views(flat)
+            if flat.flags.c_contiguous:  # (else the views are of a copy: nothing to keep)
+                self._views = (flat, views)
+            return views
         return flat[self.layer.weights], flat[self.layer.biases]
+
+    def _grid_views(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        layer = self.layer
+        return (
+            _strided(flat, int(layer.weights.flat[0]), layer.weights.shape, self.w_grid),
+            _strided(flat, int(layer.biases[0]), layer.biases.shape, self.b_grid),
+        )
 
     def forward(self, table: np.ndarray, theta: np.ndarray) -> None:
         """z = X @ W.T + b for every sample (a column per sample in the value `table`)."""
@@ -411,7 +422,7 @@ class MatMul:
         if self.inputs_need_terms or adjoints is not None or inputs:
             np.matmul(W.T, upstream, out=terms[self.terms[0] : self.terms[1]])
         if self.weights_on_grid:
-            gW, gb = self.parameters(grad)
+            gW, gb = self._grid_views(grad)  # (a new array at every backward: no views kept)
             gW += upstream @ X.T
             gb += upstream.sum(axis=1)
         else:

@@ -100,6 +100,14 @@ def _libm(f: Callable[..., float], unless_overflow: Callable[..., float] | None 
     """
 
     def elementwise(*args: Any) -> Any:
+        if len(args) == 1 and type(args[0]) is np.ndarray and args[0].ndim:  # the common case, without the checks below
+            a = args[0]
+            if unless_overflow is not None:
+                try:
+                    return np.fromiter(map(unless_overflow, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
+                except OverflowError:
+                    pass
+            return np.fromiter(map(f, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
         if all(np.ndim(a) == 0 for a in args):
             return f(*(float(a) for a in args))
         arrays = np.broadcast_arrays(*args) if len(args) > 1 else [np.asarray(args[0])]
@@ -438,10 +446,15 @@ class Tape:
         """
         shared, inputs, n = self._bind(feed)
         theta = self._parameter_array(parameters)
-        values = self._schedule.forward(theta, shared, inputs, n)
+        schedule = self._schedule
+        values = schedule.forward(theta, shared, inputs, n)
         self._values, self._n = values, n
-        columns = [values.array(s) for s in self._output_slots]
-        out = columns[0].copy() if self._single else np.stack(columns, axis=-1)
+        if schedule.output_rows is not None:  # a row of the table each: (k, n) taken at once
+            block = values.table[schedule.output_rows]
+            out = block[0] if self._single else np.ascontiguousarray(block.T)
+        else:
+            columns = [values.array(s) for s in self._output_slots]
+            out = columns[0].copy() if self._single else np.stack(columns, axis=-1)
         return np.asarray(out[0]) if n is None else out
 
     def backward(self, reduce: str = "mean", grad_output: Any = None) -> None:
@@ -985,6 +998,79 @@ class _Group(NamedTuple):
     out_slots: list[int]
 
 
+class _SumChain:
+    """A chain of single-instruction sum groups `((a + t1) + t2) + ...` (a softmax's denominator),
+    run as one `np.add.accumulate` down the rows [a, t1, t2, ...]: it adds row by row in that
+    order, so every partial sum is the very one the instructions give (no pairwise summation, as
+    a reduction would use). Its partial sums are read by the next sum alone, so backward the
+    adjoint of every one of them is the last sum's, and each term of the chain is that adjoint
+    (an add's derivatives are 1), written into the rows where the groups' terms go."""
+
+    def __init__(self, groups: list[_Group], rows: list[int]) -> None:
+        self.groups = groups  # in program order
+        self.operands = np.array(rows, dtype=np.intp)  # table rows of a, t1, t2, ...
+        self.out = np.array([_one_row(g.out) for g in groups], dtype=np.intp)
+        self.upstream = groups[-1].upstream
+        self.term_rows = [(start, end) for g in groups for _, start, end in g.terms]
+
+    def forward(self, table: np.ndarray) -> None:
+        table[self.out] = np.add.accumulate(table[self.operands], axis=0)[1:]
+
+    def backward(self, upstream: np.ndarray, terms: np.ndarray, trace: list | None, adjoints: dict | None) -> None:
+        for start, end in self.term_rows:
+            terms[start:end] = upstream
+        if trace is not None:
+            ones = np.broadcast_to(1.0, upstream.shape)
+            for g in reversed(self.groups):
+                trace.extend((g.ks[0], pos, ones[0], upstream[0], None) for pos, _, _ in g.terms)
+        if adjoints is not None:
+            for g in self.groups:
+                adjoints[g.out_slots[0]] = upstream[0]
+
+
+def _one_row(rows: np.ndarray | slice) -> int:
+    return int(rows.start) if isinstance(rows, slice) else int(rows[0])
+
+
+def _fuse_sum_chains(groups: list[_Group | MatMul], instructions: Sequence[Instruction], outputs: list[int]) -> list:
+    """`groups` with each chain of at least 3 sums (one instruction per group, the partial sum
+    read by the next sum alone and no output) made one `_SumChain`, run where its last sum ran:
+    every operand is ready by then, and nothing between reads a partial sum."""
+    readers = collections.Counter(o for ins in instructions for o in ins.operands if type(o) is int)
+    readers.update(outputs)
+    plus = OPS["+"]
+
+    def link(g: _Group) -> bool:
+        return (
+            g.op is plus
+            and len(g.ks) == 1
+            and g.x_is_slot
+            and g.y_is_slot
+            and all(d.__class__ is float and d == 1.0 for d in plus.derivatives(FLOATS, 0.0, 0.0, 0.0))
+        )
+
+    ending: dict[int, list[int]] = {}  # a chain's last sum's slot -> the positions of its groups
+    for i, g in enumerate(groups):
+        if not isinstance(g, _Group) or not link(g):
+            continue
+        a = instructions[g.ks[0]].operands[0]
+        chain = ending.pop(a, None) if type(a) is int and readers[a] == 1 else None
+        ending[g.out_slots[0]] = [*(chain or []), i]
+    fused: dict[int, list[int]] = {chain[-1]: chain for chain in ending.values() if len(chain) >= 3}
+    skipped = {i for chain in fused.values() for i in chain[:-1]}
+    result: list = []
+    for i, g in enumerate(groups):
+        if i in skipped:
+            continue
+        if i in fused:
+            members = [groups[j] for j in fused[i]]
+            rows = [_one_row(members[0].x)] + [_one_row(m.y) for m in members]  # type: ignore[union-attr, arg-type]
+            result.append(_SumChain(members, rows))  # type: ignore[arg-type]
+        else:
+            result.append(g)
+    return result
+
+
 class _Schedule:
     """How a tape runs: the shared instructions one by one on floats (`FLOATS`, exactly as the
     scalar engine), then the per-sample instructions level by level, grouped; each lowered layer
@@ -1128,6 +1214,9 @@ class _Schedule:
                 self.groups.append(plan)
             else:
                 self.groups.append(self._group(*plan))
+        #: What runs: `groups` with the chains of sums fused (`_SumChain`); `groups` is what
+        #: `MatrixView` prints.
+        self.steps = _fuse_sum_chains(self.groups, instructions, tape._output_slots)
         self.inputs = [tape.slot_of[x] for x in tape.inputs]
         self.input_ranks = self._ranks(self.inputs)
         self.shared_with_terms = sorted(s for s in self.term_order if not varying[s])
@@ -1140,6 +1229,11 @@ class _Schedule:
         )
         self.float_params = (read, np.array([number[s] for s in read], dtype=np.intp))
         self.shared_arrays = _SharedArrays(self) if layers and self.shared_plan else None
+        # The outputs' rows of the value table, when every output has one (`Tape.forward` then
+        # takes them in one indexing, not output by output).
+        out_rows = [int(self.row[s]) for s in tape._output_slots]
+        every_row = all(varying[s] for s in tape._output_slots) and min(out_rows) >= 0
+        self.output_rows = np.array(out_rows, dtype=np.intp) if every_row else None
 
     def _ranks(self, slots: list[int]) -> list[np.ndarray]:
         """Rank r: the r-th term row of each slot (the zero row where a slot has fewer terms)."""
@@ -1189,15 +1283,19 @@ class _Schedule:
                     table[: value.shape[1]] = value.T
                 else:
                     table[self.row[s]] = value
-            for g in self.groups:
+            for g in self.steps:
                 if isinstance(g, MatMul):
                     g.forward(table, theta)
+                    continue
+                if g.__class__ is _SumChain:
+                    g.forward(table)
                     continue
                 x = table[g.x] if g.x_is_slot else g.x
                 y = table[g.y] if g.y_is_slot else g.y
                 if g.op.domain is not None:
-                    ok = np.broadcast_to(g.op.domain(NUMPY, x, y), (len(g.ks), rows))
-                    if not ok.all():
+                    ok = g.op.domain(NUMPY, x, y)
+                    if not np.all(ok):  # (rows and lines: at least one each, so no broadcast is needed to decide)
+                        ok = np.broadcast_to(ok, (len(g.ks), rows))
                         j = int(np.argmax(~ok.all(axis=1)))  # the first failing instruction
                         yj = y[j] if y is not None and np.ndim(y) == 2 else tape.instructions[g.ks[j]].arg
                         raise tape._domain_error(g.ks[j], x[j], yj, ok[j], n)
@@ -1208,6 +1306,8 @@ class _Schedule:
         """The shared instructions one by one on floats, exactly as the scalar engine: every shared
         value into `shared` (by slot)."""
         slots, numbers = self.float_params
+        if not slots and not self.shared_plan:
+            return
         if slots:
             shared.update(zip(slots, theta[numbers].tolist()))
         with np.errstate(all="ignore"):
@@ -1239,10 +1339,13 @@ class _Schedule:
         adjoints: dict[int, Any] = {}
         grad = np.zeros(len(tape.parameters))
         with np.errstate(all="ignore"):
-            for g in reversed(self.groups):
+            for g in reversed(self.steps):
                 upstream = terms[g.upstream[0]]
                 for rank in g.upstream[1:]:
                     upstream = upstream + terms[rank]
+                if g.__class__ is _SumChain:
+                    g.backward(upstream, terms, trace, adjoints if every_node else None)
+                    continue
                 if isinstance(g, MatMul):
                     g.backward(table, values.theta, upstream, terms, grad, adjoints if every_node else None, inputs)
                     continue
