@@ -241,16 +241,20 @@ class BatchLoss:
             return_index=True,
             return_inverse=True,
         )
+        known = self._numbers
         try:
-            numbers = [self._structure(kind, P, T, i) for kind, i in zip(kinds, first.tolist())]
+            numbers = [
+                known[key] if key in known else self._structure(key, P, T, i)
+                for key, i in zip((kind.tobytes() for kind in kinds), first.tolist())
+            ]
         except _TooMany:
             return self._per_sample(S, T)
         structure = np.array(numbers, dtype=np.intp)[which.reshape(-1)]  # each sample's
         programs = self._programs()
         program = self._program_of[structure]
-        X = np.take_along_axis(self._layout.matrix(P, T, self._resting), self._feed[structure], axis=1)
-        seeds = np.zeros((n, len(self._tapes)))
         every = np.arange(n)
+        X = self._layout.matrix(P, T, self._resting)[every[:, None], self._feed[structure]]
+        seeds = np.zeros((n, len(self._tapes)))
         seeds[every, program] = 1.0
         losses = programs.forward(X)[every, program]
         G = np.zeros((n, k + 1))  # the last column takes the gradients of inputs that are not outputs
@@ -258,10 +262,10 @@ class BatchLoss:
         G = G[:, :k]
         return P, losses, self._head_backward(G) if self.softmax else G
 
-    def _structure(self, kind: np.void, P: np.ndarray, T: np.ndarray, i: int) -> int:
-        """The number of a structure; its program recorded from sample i (which has it) when first
-        seen, and kept as a new program unless it is one already kept (`_programs` makes them one tape)."""
-        key = kind.tobytes()
+    def _structure(self, key: bytes, P: np.ndarray, T: np.ndarray, i: int) -> int:
+        """The number of a structure (its choices as bytes); its program recorded from sample i
+        (which has it) when first seen, and kept as a new program unless it is one already kept
+        (`_programs` makes them one tape)."""
         if key not in self._numbers:
             if len(self._structures) >= MAX_STRUCTURES:
                 raise _TooMany
