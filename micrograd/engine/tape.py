@@ -640,6 +640,8 @@ class Tape:
         """The parameters as a flat float64 array: `parameters` checked, or read from `.data`."""
         count = len(self.parameters)
         if parameters is None:
+            if not count:  # (a loss's tape: no generator to start)
+                return np.empty(0)
             return np.fromiter((p.data for p in self.parameters), np.float64, count)
         theta = np.asarray(parameters)
         if theta.dtype != np.float64 or theta.shape != (count,):
