@@ -444,3 +444,39 @@ def test_input_gradients_are_each_samples_gradient_with_respect_to_the_inputs(lo
         np.testing.assert_allclose(got[i], expected, rtol=1e-12, atol=1e-15)
     every = tape.gradients(reduce="sum", grad_output=weights)
     np.testing.assert_array_equal(got, np.column_stack([every[x] for x in xs]))
+
+
+def test_a_chain_of_sums_runs_as_one_accumulate_with_the_scalar_engines_bits():
+    """A softmax's denominator e0 + e1 + e2 + e3 is a chain of three sums, which the tape adds in
+    one np.add.accumulate, row by row in the chain's order: every value, every per-sample gradient
+    and every term of the adjoint trace must still be the scalar engine's, bit for bit."""
+    rows = np.array([[0.3, -1.2, 2.5, 0.7], [-0.4, 0.9, 0.1, -2.2], [1.7, 1.7, -0.6, 0.05]])
+
+    def softmax0(xs: list[Value]) -> Value:
+        exps = [x.exp() for x in xs]
+        return exps[0] / (((exps[0] + exps[1]) + exps[2]) + exps[3])
+
+    xs = [Value(float(v), f"x{j}") for j, v in enumerate(rows[0])]
+    tape = Tape.record(softmax0(xs), inputs=xs)
+    got = tape.forward({x: rows[:, j] for j, x in enumerate(xs)})
+    fused = [step for step in tape._schedule.steps if type(step).__name__ == "_SumChain"]
+    assert len(fused) == 1 and len(fused[0].groups) == 3  # the three sums run as one accumulate
+    grads = tape.gradients(reduce="sum")
+    for i, row in enumerate(rows):
+        sample = [Value(float(v)) for v in row]
+        out = softmax0(sample)
+        out.backward()
+        assert same_bits(got[i], out.data)
+        for j, x in enumerate(xs):
+            assert same_bits(float(grads[x][i]), sample[j].grad), (i, j)
+    assert np.array_equal(tape.input_gradients(), np.array([[float(grads[x][i]) for x in xs] for i in range(3)]))
+    # the trace still has a term for every operand of every sum, and its terms add up to the gradients
+    trace = tape.adjoint_trace()
+    sums = [k for k, ins in enumerate(tape.instructions) if ins.op.name == "+"]
+    assert len(sums) == 3 and {(s.k, s.pos) for s in trace if s.k in sums} == {(k, p) for k in sums for p in (0, 1)}
+    for x in xs:
+        total = np.zeros(len(rows))
+        for step in trace:
+            if tape.instructions[step.k].operands[step.pos] == tape.slot_of[x]:
+                total = total + step.local * step.upstream
+        assert np.array_equal(total, grads[x])
