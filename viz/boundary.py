@@ -77,17 +77,7 @@ def draw_boundary(
         # A model that answers only 0 or 1 (a step, a perceptron): two flat colours and a legend
         # naming the classes; a colour scale from 0 to 1 would promise values it never outputs.
         colours = [_rgb("RdBu_r", 0.0), _rgb("RdBu_r", 1.0)]
-        regions = (out[:, 0] > 0.5).astype(np.int64).reshape(gx.shape)
-        ax.pcolormesh(
-            grid.xs,
-            grid.ys,
-            regions,
-            shading="nearest",
-            cmap=_listed(_pale(colours)),
-            vmin=-0.5,
-            vmax=1.5,
-            antialiased=False,
-        )
+        _flat_regions(ax, grid, (out[:, 0] > 0.5).astype(np.int64).reshape(gx.shape), colours)
         z, at = (out[:, 0].reshape(gx.shape), 0.5) if scores is None else (np.reshape(scores, gx.shape), 0.0)
         if z.min() < at < z.max():  # where the answer flips: the score's 0 line, exact for a perceptron
             ax.contour(gx, gy, z, levels=[at], colors="black", linewidths=1.5)
@@ -111,23 +101,27 @@ def draw_boundary(
         colours = _class_colours(n_classes)
         # The class index itself is drawn, one flat cell per grid point: contours of the class
         # numbers would blend 0 into 2 through 1, painting a class-1 band that no point predicts.
-        regions = np.argmax(out, axis=1).reshape(gx.shape)
-        ax.pcolormesh(
-            grid.xs,
-            grid.ys,
-            regions,
-            shading="nearest",
-            cmap=_listed(_pale(colours)),
-            vmin=-0.5,
-            vmax=n_classes - 0.5,
-            antialiased=False,
-        )
+        _flat_regions(ax, grid, np.argmax(out, axis=1).reshape(gx.shape), colours)
         point_colours = np.array(colours)[labels.astype(np.int64)]
         ax.scatter(X[:, 0], X[:, 1], c=point_colours, edgecolors=edge, linewidths=width, s=size)
         _class_legend(ax, names, colours)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_title(title)
+
+
+def _flat_regions(ax: Any, grid: BoundaryGrid, regions: np.ndarray, colours: Sequence[RGB]) -> None:
+    """Each grid cell flat in the pale colour of its class (`regions` holds class indices)."""
+    ax.pcolormesh(
+        grid.xs,
+        grid.ys,
+        regions,
+        shading="nearest",
+        cmap=_listed(_pale(colours)),
+        vmin=-0.5,
+        vmax=len(colours) - 0.5,
+        antialiased=False,
+    )
 
 
 def _class_colours(n_classes: int) -> list[RGB]:
